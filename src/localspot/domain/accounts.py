@@ -1,0 +1,159 @@
+"""Accounts and balances: free and locked amounts per asset, as exact Decimals.
+
+Invariants:
+- `free` and `locked` are never negative; an operation that would make one negative is refused
+  before anything changes.
+- Nothing here reads the clock: times arrive as `now_ms` arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class Balance:
+    """One asset's balance: `free` can be spent, `locked` backs open orders."""
+
+    free: Decimal = ZERO
+    locked: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        """Return free + locked."""
+        return self.free + self.locked
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionRates:
+    """Commission rates as fractions (0.001 = 0.1 %), commission_faq.md."""
+
+    maker: Decimal = ZERO
+    taker: Decimal = ZERO
+    buyer: Decimal = ZERO
+    seller: Decimal = ZERO
+
+
+@dataclass(slots=True)
+class Account:
+    """A trading account: balances per asset, commission rates, permissions."""
+
+    account_id: int
+    balances: dict[str, Balance] = field(default_factory=dict)
+    commission: CommissionRates = field(default_factory=CommissionRates)
+    permissions: tuple[str, ...] = ("SPOT",)
+    can_trade: bool = True
+    can_withdraw: bool = True
+    can_deposit: bool = True
+    update_time_ms: int = 0
+    trade_group_id: int = -1
+
+    def balance(self, asset: str) -> Balance:
+        """Return the balance of `asset`, creating an empty one if needed."""
+        found = self.balances.get(asset)
+        if found is None:
+            found = self.balances[asset] = Balance()
+        return found
+
+
+class Accounts:
+    """All accounts, keyed by id; ids are handed out in order from 1."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[int, Account] = {}
+        self._next_id = 1
+
+    def __iter__(self) -> Iterator[Account]:
+        return iter(self._accounts.values())
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    def get(self, account_id: int) -> Account | None:
+        """Return the account or None."""
+        return self._accounts.get(account_id)
+
+    def create(
+        self,
+        balances: dict[str, Decimal],
+        commission: CommissionRates,
+        permissions: tuple[str, ...],
+        now_ms: int,
+        trade_group_id: int = -1,
+    ) -> Account:
+        """Create an account with the given free balances."""
+        account = Account(
+            account_id=self._next_id,
+            commission=commission,
+            permissions=permissions,
+            update_time_ms=now_ms,
+            trade_group_id=trade_group_id,
+        )
+        for asset, amount in balances.items():
+            account.balances[asset] = Balance(free=amount)
+        self._accounts[account.account_id] = account
+        self._next_id += 1
+        return account
+
+
+class Ledger:
+    """Balance moves made while trading, remembering which (account, asset) pairs changed.
+
+    Callers check `free` before locking; nothing here lets a balance go below zero silently:
+    `lock` refuses, the other moves are only ever asked for amounts previously locked.
+    `collected` is the commission taken per asset, so that for every asset
+    sum(free + locked over accounts) + collected stays constant while trading.
+    """
+
+    __slots__ = ("accounts", "collected", "touched")
+
+    def __init__(self, accounts: Accounts) -> None:
+        self.accounts = accounts
+        self.collected: dict[str, Decimal] = {}
+        self.touched: dict[int, set[str]] = {}
+
+    def _touch(self, account: Account, asset: str) -> Balance:
+        assets = self.touched.get(account.account_id)
+        if assets is None:
+            assets = self.touched[account.account_id] = set()
+        assets.add(asset)
+        return account.balance(asset)
+
+    def lock(self, account: Account, asset: str, amount: Decimal) -> bool:
+        """Move `amount` from free to locked; False (and no change) if free is short."""
+        balance = account.balances.get(asset)
+        if balance is None or balance.free < amount:
+            return amount == 0
+        if amount:
+            balance = self._touch(account, asset)
+            balance.free -= amount
+            balance.locked += amount
+        return True
+
+    def unlock(self, account: Account, asset: str, amount: Decimal) -> None:
+        """Move `amount` from locked back to free."""
+        if amount:
+            balance = self._touch(account, asset)
+            balance.locked -= amount
+            balance.free += amount
+
+    def spend_locked(self, account: Account, asset: str, amount: Decimal) -> None:
+        """Remove `amount` from locked (it leaves the account in a trade)."""
+        if amount:
+            self._touch(account, asset).locked -= amount
+
+    def credit(self, account: Account, asset: str, amount: Decimal, commission: Decimal) -> None:
+        """Add `amount - commission` to free; the commission is collected by the exchange."""
+        if amount:
+            self._touch(account, asset).free += amount - commission
+        if commission:
+            self.collected[asset] = self.collected.get(asset, ZERO) + commission
+
+    def drain(self) -> dict[int, set[str]]:
+        """Return and forget the (account -> assets) changed since the last drain."""
+        touched, self.touched = self.touched, {}
+        return touched

@@ -1,0 +1,105 @@
+"""Commands: everything that can change the engine's state, as frozen dataclasses.
+
+Commands are imperative (`PlaceOrder`); the engine answers each with events (past tense,
+events.py). Only commands change state, so a journal of commands replayed through
+`Engine.apply` with the same `now_ms` values rebuilds the same state, ids included.
+Values arrive parsed (Decimal, enums); checks that need the symbol's rules or the book happen
+in the engine, which answers with `CommandRejected` naming a catalog entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from localspot.domain.accounts import CommissionRates
+from localspot.domain.enums import (
+    CancelRestrictions,
+    OrderType,
+    PegPriceType,
+    Side,
+    StpMode,
+    TimeInForce,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAccount:
+    """Open a new account funded with `balances` (asset -> free amount)."""
+
+    balances: tuple[tuple[str, Decimal], ...]
+    commission: CommissionRates = field(default_factory=CommissionRates)
+    permissions: tuple[str, ...] = ("SPOT",)
+    trade_group_id: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBalance:
+    """Set (`mode="set"`) or adjust (`mode="add"`) an account's free balance of one asset.
+
+    The admin API's deposit/withdrawal: a result below zero is refused.
+    """
+
+    account_id: int
+    asset: str
+    amount: Decimal
+    mode: str = "set"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    """Place a new order (web-socket-api.md, "Place new order"); None means "not sent"."""
+
+    account_id: int
+    symbol: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce | None = None
+    quantity: Decimal | None = None
+    quote_order_qty: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trailing_delta: int | None = None
+    iceberg_qty: Decimal | None = None
+    client_order_id: str | None = None
+    strategy_id: int | None = None
+    strategy_type: int | None = None
+    stp_mode: StpMode | None = None
+    peg_price_type: PegPriceType | None = None
+    peg_offset_value: int | None = None
+    peg_offset_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """Cancel one open order by `order_id` and/or `orig_client_order_id` ("Cancel order")."""
+
+    account_id: int
+    symbol: str
+    order_id: int | None = None
+    orig_client_order_id: str | None = None
+    new_client_order_id: str | None = None
+    cancel_restrictions: CancelRestrictions | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOpenOrders:
+    """Cancel all of an account's open orders on a symbol (openOrders.cancelAll)."""
+
+    account_id: int
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class AmendOrder:
+    """Reduce an open order's quantity keeping its priority (order.amend.keepPriority)."""
+
+    account_id: int
+    symbol: str
+    new_qty: Decimal
+    order_id: int | None = None
+    orig_client_order_id: str | None = None
+    new_client_order_id: str | None = None
+
+
+Command = CreateAccount | ChangeBalance | PlaceOrder | CancelOrder | CancelOpenOrders | AmendOrder

@@ -1,0 +1,291 @@
+"""The engine: the one place state changes, `Engine.apply(command, now_ms) -> events`.
+
+Pure: no asyncio, no I/O, no wall clock, no randomness. Time enters as `now_ms`, ids come from
+counters (orderId, tradeId, preventedMatchId, executionId per symbol; generated client order ids
+from one engine-wide counter), so replaying the same commands with the same times gives the
+same state, ids included. Business outcomes (a rejected order, an expired IOC, an STP expiry)
+are events, not exceptions; an exception out of here is a bug.
+
+Book layout: one `Market` per symbol (market.py) owns an `OrderBook` (book.py) of price levels
+keyed by scaled-integer prices, each a FIFO queue; stop orders wait beside the book until
+triggered. Amounts are raw ints inside, Decimals in commands, events and balances.
+
+Ordering invariant:
+- Price-time priority: a taker trades with the best price first and, within a price, with the
+  order that arrived first; an amend that reduces quantity keeps the place, an iceberg refill
+  goes to the back.
+- Between commands the book is never crossed, every open order's lock equals what it may still
+  spend, and for every asset sum(free + locked) + commission collected changes only through
+  `ChangeBalance`.
+- Events of one command come in the order things happened, followed by one `BalancesUpdated`
+  per account whose balances moved (accounts ascending, assets sorted).
+
+Known limitations (decisions where the docs are silent):
+- Reference price for PERCENT_PRICE(_BY_SIDE) and market NOTIONAL: this engine's own trades
+  (filters.py); with no trade yet those checks pass.
+- Quote amounts of each fill, and commissions, are truncated to the asset's precision.
+- MARKET by quoteOrderQty: `origQty` is the quantity the quote buys (or must sell) on the book at
+  placement, in LOT_SIZE steps; the order then works as a quantity order capped by its lock.
+- STOP_LOSS / TAKE_PROFIT BUY (market on trigger) lock nothing while waiting; at trigger they
+  lock what the sweep costs, up to the free balance, and fill only what that covers.
+- Amending a quantity down to or below the executed quantity leaves the order FILLED.
+- Pegged orders, order lists (OCO/OTO/OTOCO/OPO), SOR, price-range execution rules and
+  exchange-level filters (EXCHANGE_MAX_NUM_*) are not implemented; a pegged order is rejected.
+- No tradeGroupId STP across accounts unless `CreateAccount(trade_group_id=...)` sets one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from localspot.domain import rejections as rj
+from localspot.domain.accounts import Accounts, Ledger
+from localspot.domain.commands import (
+    AmendOrder,
+    CancelOpenOrders,
+    CancelOrder,
+    ChangeBalance,
+    Command,
+    CreateAccount,
+    PlaceOrder,
+)
+from localspot.domain.events import (
+    AccountCreated,
+    BalanceChanged,
+    BalancesUpdated,
+    CommandRejected,
+    Event,
+)
+from localspot.domain.market import Market
+from localspot.domain.numbers import from_raw
+from localspot.domain.orders import AccountTrade, Amendment, Order, PreventedMatch, Trade
+from localspot.domain.symbols import SymbolSpec
+
+_INSUFFICIENT = (-2010, "Account has insufficient balance for requested action.")
+_CLIENT_ID_MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835
+_CLIENT_ID_MASK = (1 << 88) - 1
+
+
+class Engine:
+    """Accounts, books and the matching logic behind every state change."""
+
+    def __init__(self, symbols: Iterable[SymbolSpec] = ()) -> None:
+        self.accounts = Accounts()
+        self.ledger = Ledger(self.accounts)
+        self._client_id_counter = 0
+        self.markets: dict[str, Market] = {}
+        for spec in symbols:
+            self.add_symbol(spec)
+        self._handlers: dict[type[Any], Callable[[Any, int], list[Event]]] = {
+            PlaceOrder: self._place,
+            CancelOrder: self._cancel,
+            CancelOpenOrders: self._cancel_all,
+            AmendOrder: self._amend,
+            CreateAccount: self._create_account,
+            ChangeBalance: self._change_balance,
+        }
+
+    def add_symbol(self, spec: SymbolSpec) -> None:
+        """Start trading `spec` (replacing nothing: a symbol is added once)."""
+        if spec.symbol not in self.markets:
+            self.markets[spec.symbol] = Market(
+                spec, self.accounts, self.ledger, self._new_client_id
+            )
+
+    def apply(self, command: Command, now_ms: int) -> list[Event]:
+        """Apply one command at time `now_ms` and return what happened."""
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"unknown command {command!r}")
+        return handler(command, now_ms)
+
+    def _new_client_id(self) -> str:
+        # 22 characters like Binance's generated ids, unique and replayable (a bijection of a
+        # counter), not random.
+        self._client_id_counter += 1
+        return f"{(self._client_id_counter * _CLIENT_ID_MULTIPLIER) & _CLIENT_ID_MASK:022x}"
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def _create_account(self, command: CreateAccount, now_ms: int) -> list[Event]:
+        account = self.accounts.create(
+            dict(command.balances),
+            command.commission,
+            command.permissions,
+            now_ms,
+            trade_group_id=command.trade_group_id,
+        )
+        return [AccountCreated(account.account_id)]
+
+    def _change_balance(self, command: ChangeBalance, now_ms: int) -> list[Event]:
+        account = self.accounts.get(command.account_id)
+        if account is None:
+            return [rj.UNKNOWN_ACCOUNT]
+        balance = account.balance(command.asset)
+        new_free = command.amount if command.mode == "set" else balance.free + command.amount
+        if new_free < 0:
+            return [CommandRejected(*_INSUFFICIENT)]
+        delta = new_free - balance.free
+        balance.free = new_free
+        account.update_time_ms = now_ms
+        return [
+            BalanceChanged(account.account_id, command.asset, delta, balance.free, balance.locked)
+        ]
+
+    # -- trading ---------------------------------------------------------------------------
+
+    def _place(self, command: PlaceOrder, now_ms: int) -> list[Event]:
+        return self._trading(
+            command.symbol, command.account_id, now_ms, lambda m, a: m.place(command, a, now_ms)
+        )
+
+    def _cancel(self, command: CancelOrder, now_ms: int) -> list[Event]:
+        return self._trading(
+            command.symbol, command.account_id, now_ms, lambda m, a: m.cancel(command, a, now_ms)
+        )
+
+    def _cancel_all(self, command: CancelOpenOrders, now_ms: int) -> list[Event]:
+        return self._trading(
+            command.symbol, command.account_id, now_ms, lambda m, a: m.cancel_all(a, now_ms)
+        )
+
+    def _amend(self, command: AmendOrder, now_ms: int) -> list[Event]:
+        return self._trading(
+            command.symbol, command.account_id, now_ms, lambda m, a: m.amend(command, a, now_ms)
+        )
+
+    def _trading(
+        self,
+        symbol: str,
+        account_id: int,
+        now_ms: int,
+        action: Callable[[Market, Any], list[Event]],
+    ) -> list[Event]:
+        market = self.markets.get(symbol)
+        if market is None:
+            return [rj.BAD_SYMBOL]
+        account = self.accounts.get(account_id)
+        if account is None:
+            return [rj.UNKNOWN_ACCOUNT]
+        events = action(market, account)
+        touched = self.ledger.drain()
+        if touched:
+            self._report_balances(touched, now_ms, events)
+        return events
+
+    def _report_balances(
+        self, touched: dict[int, set[str]], now_ms: int, events: list[Event]
+    ) -> None:
+        for account_id in sorted(touched):
+            account = self.accounts.get(account_id)
+            assert account is not None
+            account.update_time_ms = now_ms
+            balances = account.balances
+            rows = tuple(
+                (asset, balances[asset].free, balances[asset].locked)
+                for asset in sorted(touched[account_id])
+            )
+            events.append(BalancesUpdated(account_id, rows, now_ms))
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def symbol(self, symbol: str) -> SymbolSpec | None:
+        """Return a symbol's spec, or None if not traded here."""
+        market = self.markets.get(symbol)
+        return None if market is None else market.spec
+
+    def market(self, symbol: str) -> Market | None:
+        """Return a symbol's market (book, records), or None."""
+        return self.markets.get(symbol)
+
+    def order(
+        self,
+        account_id: int,
+        symbol: str,
+        order_id: int | None = None,
+        client_order_id: str | None = None,
+    ) -> Order | None:
+        """Find an account's order (open or closed) by orderId and/or clientOrderId."""
+        market = self.markets.get(symbol)
+        return None if market is None else market.find(account_id, order_id, client_order_id)
+
+    def open_orders(self, account_id: int, symbol: str | None = None) -> list[Order]:
+        """Open orders of an account, on one symbol or all, by symbol then orderId."""
+        markets = [self.markets[symbol]] if symbol in self.markets else []
+        if symbol is None:
+            markets = [self.markets[name] for name in sorted(self.markets)]
+        return [order for market in markets for order in market.open_orders(account_id)]
+
+    def open_order_count(self, account_id: int, symbol: str | None = None) -> int:
+        """Number of open orders (for MAX_NUM_ORDERS and the unfilled order count)."""
+        markets = [self.markets[symbol]] if symbol in self.markets else []
+        if symbol is None:
+            markets = list(self.markets.values())
+        return sum(len(m.open_by_account.get(account_id, ())) for m in markets)
+
+    def all_orders(self, account_id: int, symbol: str) -> list[Order]:
+        """Every order of an account on a symbol, by orderId (allOrders)."""
+        market = self.markets.get(symbol)
+        return [] if market is None else list(market.account_orders(account_id))
+
+    def my_trades(self, account_id: int, symbol: str) -> list[AccountTrade]:
+        """Trades of an account on a symbol, by tradeId (myTrades)."""
+        market = self.markets.get(symbol)
+        return [] if market is None else list(market.trades_by_account.get(account_id, ()))
+
+    def trades(self, symbol: str) -> list[Trade]:
+        """All trades of a symbol, by tradeId (recent/historical trades)."""
+        market = self.markets.get(symbol)
+        return [] if market is None else list(market.trades)
+
+    def prevented_matches(self, account_id: int, symbol: str) -> list[PreventedMatch]:
+        """Prevented matches involving the account's orders (myPreventedMatches)."""
+        market = self.markets.get(symbol)
+        if market is None:
+            return []
+        return [
+            p for p in market.prevented if account_id in (p.taker_account_id, p.maker_account_id)
+        ]
+
+    def amendments(self, symbol: str, order_id: int) -> list[Amendment]:
+        """Keep-priority amendments of one order (order.amendments)."""
+        market = self.markets.get(symbol)
+        return [] if market is None else list(market.amendments.get(order_id, ()))
+
+    def depth(
+        self, symbol: str, limit: int = 100
+    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        """Return (bids, asks) as (price, visible quantity), best first."""
+        market = self.markets.get(symbol)
+        if market is None:
+            return [], []
+        pd, qd = market.pd, market.qd
+        book = market.book
+        return (
+            [(from_raw(p, pd), from_raw(q, qd)) for p, q in book.bids.depth(limit)],
+            [(from_raw(p, pd), from_raw(q, qd)) for p, q in book.asks.depth(limit)],
+        )
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """Price of the symbol's last trade, or None."""
+        market = self.markets.get(symbol)
+        if market is None or market.last_price_raw is None:
+            return None
+        return from_raw(market.last_price_raw, market.pd)
+
+    def average_price(self, symbol: str, now_ms: int, avg_price_mins: int = 5) -> Decimal | None:
+        """Volume-weighted average trade price over `avg_price_mins` (filters' reference)."""
+        market = self.markets.get(symbol)
+        if market is None:
+            return None
+        ratio = market.rules.reference(avg_price_mins, now_ms)
+        if ratio is None:
+            return None
+        return from_raw(ratio[0], market.pd) / ratio[1]
+
+    @property
+    def commission_collected(self) -> dict[str, Decimal]:
+        """Commission taken so far, per asset."""
+        return dict(self.ledger.collected)

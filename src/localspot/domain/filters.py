@@ -1,0 +1,257 @@
+"""Symbol filters (filters.md) evaluated on an order, in scaled integers.
+
+Check order (the first failure wins, answered as `-1013 "Filter failure: <NAME>"`):
+PERCENT_PRICE, PERCENT_PRICE_BY_SIDE, PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, ICEBERG_PARTS,
+TRAILING_DELTA, MIN_NOTIONAL, NOTIONAL, MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS,
+MAX_NUM_ICEBERG_ORDERS, MAX_POSITION. binance-observed.md saw PERCENT_PRICE_BY_SIDE reported
+before PRICE_FILTER and NOTIONAL; the rest follows exchangeInfo's listing order.
+
+Reference price: PERCENT_PRICE(_BY_SIDE) and the market side of (MIN_)NOTIONAL use the
+volume-weighted average of this engine's own trades over `avgPriceMins` (the last trade price
+when no trade falls in the window, or when `avgPriceMins` is 0). With no trade at all there is
+no reference: those checks pass (decision; the testnet always has history).
+MARKET-like orders (MARKET, STOP_LOSS, TAKE_PROFIT) are valued at the reference price.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from localspot.domain.enums import FilterType, OrderType
+from localspot.domain.numbers import ceil_div, to_raw
+from localspot.domain.orders import Order
+from localspot.domain.symbols import LotSize, SymbolSpec, multiplier_ratio
+
+Ratio = tuple[int, int]
+"""A raw price as an exact fraction (numerator, denominator)."""
+
+_MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
+# filters.md, TRAILING_DELTA: these trigger on a price rise ("above" bounds apply).
+_ABOVE = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
+
+
+class AveragePrice:
+    """Volume-weighted average trade price over a sliding window, in raw units."""
+
+    __slots__ = ("last_price_raw", "sum_notional", "sum_qty", "trades", "window_ms")
+
+    def __init__(self, avg_price_mins: int) -> None:
+        self.window_ms = avg_price_mins * 60_000
+        self.trades: deque[tuple[int, int, int]] = deque()
+        self.sum_notional = 0
+        self.sum_qty = 0
+        self.last_price_raw: int | None = None
+
+    def add(self, time_ms: int, price_raw: int, qty_raw: int) -> None:
+        """Record a trade."""
+        self.last_price_raw = price_raw
+        if self.window_ms:
+            self.trades.append((time_ms, price_raw * qty_raw, qty_raw))
+            self.sum_notional += price_raw * qty_raw
+            self.sum_qty += qty_raw
+
+    def ratio(self, now_ms: int) -> Ratio | None:
+        """Return the reference price at `now_ms` as a fraction, or None without trades."""
+        trades, start = self.trades, now_ms - self.window_ms
+        while trades and trades[0][0] < start:
+            _, notional, qty = trades.popleft()
+            self.sum_notional -= notional
+            self.sum_qty -= qty
+        if self.sum_qty:
+            return self.sum_notional, self.sum_qty
+        last = self.last_price_raw
+        return None if last is None else (last, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCounts:
+    """An account's open orders on the symbol, counted for the MAX_NUM_* filters."""
+
+    orders: int
+    algo_orders: int
+    iceberg_orders: int
+    buy_qty_raw: int
+    base_total_raw: int
+
+
+class FilterRules:
+    """A symbol's filters with every bound pre-scaled to raw integers."""
+
+    def __init__(self, spec: SymbolSpec) -> None:
+        self.spec = spec
+        nd = spec.notional_decimals
+        mn, nt = spec.min_notional, spec.notional
+        self.min_notional_raw = to_raw(mn.min_notional, nd) or 0 if mn else 0
+        self.notional_min_raw = to_raw(nt.min_notional, nd) or 0 if nt else 0
+        self.notional_max_raw = to_raw(nt.max_notional, nd) or 0 if nt else 0
+        pp, ps = spec.percent_price, spec.percent_price_by_side
+        self.pp = (
+            (multiplier_ratio(pp.multiplier_up), multiplier_ratio(pp.multiplier_down))
+            if pp
+            else None
+        )
+        self.ps_bid = (
+            (multiplier_ratio(ps.bid_multiplier_up), multiplier_ratio(ps.bid_multiplier_down))
+            if ps
+            else None
+        )
+        self.ps_ask = (
+            (multiplier_ratio(ps.ask_multiplier_up), multiplier_ratio(ps.ask_multiplier_down))
+            if ps
+            else None
+        )
+        self.max_position_raw = (
+            to_raw(spec.max_position, spec.qty_decimals) if spec.max_position is not None else None
+        )
+        self.quote_scale = 10 ** (nd - spec.quote_decimals) if nd >= spec.quote_decimals else 1
+        windows = {f.avg_price_mins for f in (pp, ps, mn, nt) if f is not None}
+        self.averages = {mins: AveragePrice(mins) for mins in windows or {5}}
+
+    def record_trade(self, time_ms: int, price_raw: int, qty_raw: int) -> None:
+        """Feed a trade into every reference-price window."""
+        for average in self.averages.values():
+            average.add(time_ms, price_raw, qty_raw)
+
+    def reference(self, avg_price_mins: int, now_ms: int) -> Ratio | None:
+        """Return the reference price for a filter's window."""
+        average = self.averages.get(avg_price_mins)
+        return None if average is None else average.ratio(now_ms)
+
+    def first_failure(self, order: Order, counts: OpenCounts, now_ms: int) -> FilterType | None:
+        """Return the first filter `order` fails, or None if it passes them all."""
+        spec = self.spec
+        price = order.price_raw
+        if price and order.type.has_limit_price:
+            failed = self._percent_price(order, now_ms)
+            if failed is not None:
+                return failed
+        raw = spec.raw
+        if spec.price_filter is not None:
+            for value in (price, order.stop_raw):
+                if value and not _in_bounds(value, raw.min_price, raw.max_price, raw.tick):
+                    return FilterType.PRICE_FILTER
+        qty = order.qty_raw
+        if not order.is_quote_order:
+            if spec.lot_size is not None and not _lot_ok(
+                qty, order.iceberg_raw, raw.min_qty, raw.max_qty, raw.step
+            ):
+                return FilterType.LOT_SIZE
+            if (
+                order.type in _MARKET_LIKE
+                and _has_market_lot(spec.market_lot_size)
+                and not _in_bounds(qty, raw.market_min_qty, raw.market_max_qty, raw.market_step)
+            ):
+                return FilterType.MARKET_LOT_SIZE
+        parts = spec.iceberg_parts
+        if order.iceberg_raw and parts is not None and ceil_div(qty, order.iceberg_raw) > parts:
+            return FilterType.ICEBERG_PARTS
+        if order.trailing_delta and spec.trailing_delta is not None:
+            td = spec.trailing_delta
+            above = (order.type in _ABOVE) == order.is_buy
+            low, high = (
+                (td.min_trailing_above_delta, td.max_trailing_above_delta)
+                if above
+                else (td.min_trailing_below_delta, td.max_trailing_below_delta)
+            )
+            if not low <= order.trailing_delta <= high:
+                return FilterType.TRAILING_DELTA
+        failed = self._notional(order, now_ms)
+        if failed is not None:
+            return failed
+        return self._counts(order, counts)
+
+    def _percent_price(self, order: Order, now_ms: int) -> FilterType | None:
+        spec, price = self.spec, order.price_raw
+        if self.pp is not None and spec.percent_price is not None:
+            ref = self.reference(spec.percent_price.avg_price_mins, now_ms)
+            if ref is not None and not _within(price, ref, *self.pp):
+                return FilterType.PERCENT_PRICE
+        ps = spec.percent_price_by_side
+        bounds = self.ps_bid if order.is_buy else self.ps_ask
+        if ps is not None and bounds is not None:
+            ref = self.reference(ps.avg_price_mins, now_ms)
+            if ref is not None and not _within(price, ref, *bounds):
+                return FilterType.PERCENT_PRICE_BY_SIDE
+        return None
+
+    def _notional(self, order: Order, now_ms: int) -> FilterType | None:
+        spec = self.spec
+        is_market = order.type in _MARKET_LIKE
+        for kind in (FilterType.MIN_NOTIONAL, FilterType.NOTIONAL):
+            if kind is FilterType.MIN_NOTIONAL:
+                mn = spec.min_notional
+                if mn is None:
+                    continue
+                mins, low, high = mn.avg_price_mins, self.min_notional_raw, 0
+                check_low, check_high = not is_market or mn.apply_to_market, False
+            else:
+                nt = spec.notional
+                if nt is None:
+                    continue
+                mins, low, high = nt.avg_price_mins, self.notional_min_raw, self.notional_max_raw
+                check_low = not is_market or nt.apply_min_to_market
+                check_high = not is_market or nt.apply_max_to_market
+            if not (check_low or check_high):
+                continue
+            value = self._order_notional(order, is_market, mins, now_ms)
+            if value is None:
+                continue
+            num, den = value
+            if (check_low and low and num < low * den) or (
+                check_high and high and num > high * den
+            ):
+                return kind
+        return None
+
+    def _order_notional(
+        self, order: Order, is_market: bool, mins: int, now_ms: int
+    ) -> Ratio | None:
+        if order.is_quote_order:
+            return order.orig_quote_raw * self.quote_scale, 1
+        if not is_market:
+            return order.price_raw * order.qty_raw, 1
+        ref = self.reference(mins, now_ms)
+        return None if ref is None else (ref[0] * order.qty_raw, ref[1])
+
+    def _counts(self, order: Order, counts: OpenCounts) -> FilterType | None:
+        spec = self.spec
+        if spec.max_num_orders is not None and counts.orders >= spec.max_num_orders:
+            return FilterType.MAX_NUM_ORDERS
+        algo, iceberg = spec.max_num_algo_orders, spec.max_num_iceberg_orders
+        if order.type.is_stop and algo is not None and counts.algo_orders >= algo:
+            return FilterType.MAX_NUM_ALGO_ORDERS
+        if order.iceberg_raw and iceberg is not None and counts.iceberg_orders >= iceberg:
+            return FilterType.MAX_NUM_ICEBERG_ORDERS
+        if order.is_buy and self.max_position_raw is not None:
+            position = counts.base_total_raw + counts.buy_qty_raw + order.qty_raw
+            if position > self.max_position_raw:
+                return FilterType.MAX_POSITION
+        return None
+
+
+def _in_bounds(value: int, low: int, high: int, step: int) -> bool:
+    # filters.md: each of min, max and step is disabled when 0.
+    return (
+        (not low or value >= low)
+        and (not high or value <= high)
+        and (not step or value % step == 0)
+    )
+
+
+def _lot_ok(qty: int, iceberg: int, low: int, high: int, step: int) -> bool:
+    if qty < low or (high and qty > high) or (step and qty % step):
+        return False
+    if not iceberg:
+        return True
+    return iceberg >= low and (not high or iceberg <= high) and (not step or iceberg % step == 0)
+
+
+def _has_market_lot(lot: LotSize | None) -> bool:
+    return lot is not None and bool(lot.min_qty or lot.max_qty or lot.step_size)
+
+
+def _within(price: int, ref: Ratio, up: Ratio, down: Ratio) -> bool:
+    # price <= ref * up and price >= ref * down, with ref = num/den and multipliers as fractions.
+    num, den = ref
+    return price * den * up[1] <= num * up[0] and price * den * down[1] >= num * down[0]

@@ -1,0 +1,290 @@
+"""Orders and the records the engine keeps: trades, prevented matches, amendments.
+
+`Order` is mutable engine state: only the engine changes it, during `Engine.apply`. Its amounts
+are scaled ints (`*_raw`, see symbols.py); the Decimal properties convert at the edge, so the
+renderers never see raw values. Records (`Trade`, `PreventedMatch`, `Amendment`) are immutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from localspot.domain.enums import (
+    ExpiryReason,
+    OrderStatus,
+    OrderType,
+    Side,
+    StpMode,
+    TimeInForce,
+)
+from localspot.domain.numbers import from_raw
+from localspot.domain.symbols import SymbolSpec
+
+
+class Order:
+    """One order: what was asked for, and where it stands now."""
+
+    __slots__ = (
+        "account_id",
+        "amend_count",
+        "client_order_id",
+        "cum_quote_raw",
+        "executed_raw",
+        "expiry_reason",
+        "iceberg_raw",
+        "in_book",
+        "is_quote_order",
+        "is_working",
+        "locked_raw",
+        "order_id",
+        "order_list_id",
+        "orig_quote_raw",
+        "prevented_match_id",
+        "prevented_raw",
+        "price_raw",
+        "priority",
+        "qty_raw",
+        "send_iceberg",
+        "side",
+        "spec",
+        "status",
+        "stop_raw",
+        "stp_mode",
+        "strategy_id",
+        "strategy_type",
+        "time_in_force",
+        "time_ms",
+        "trade_group_id",
+        "trail_extreme_raw",
+        "trailing_delta",
+        "trailing_time_ms",
+        "type",
+        "update_time_ms",
+        "visible_raw",
+        "working_time_ms",
+    )
+
+    def __init__(
+        self,
+        spec: SymbolSpec,
+        order_id: int,
+        client_order_id: str,
+        account_id: int,
+        side: Side,
+        order_type: OrderType,
+        time_in_force: TimeInForce,
+        price_raw: int,
+        qty_raw: int,
+        stp_mode: StpMode,
+        time_ms: int,
+    ) -> None:
+        self.spec = spec
+        self.order_id = order_id
+        self.client_order_id = client_order_id
+        self.account_id = account_id
+        self.trade_group_id = -1
+        self.side = side
+        self.type = order_type
+        self.time_in_force = time_in_force
+        self.price_raw = price_raw
+        self.qty_raw = qty_raw
+        self.stp_mode = stp_mode
+        self.time_ms = time_ms
+        self.update_time_ms = time_ms
+        self.working_time_ms = time_ms
+        self.is_working = True
+        self.status = OrderStatus.NEW
+        self.order_list_id = -1
+        self.orig_quote_raw = 0
+        self.is_quote_order = False
+        self.stop_raw = 0
+        self.trailing_delta = 0
+        self.trailing_time_ms = -1
+        self.trail_extreme_raw = 0
+        self.iceberg_raw = 0
+        self.send_iceberg = False
+        self.strategy_id: int | None = None
+        self.strategy_type: int | None = None
+        self.executed_raw = 0
+        self.cum_quote_raw = 0
+        self.prevented_raw = 0
+        self.prevented_match_id = -1
+        self.visible_raw = qty_raw
+        self.locked_raw = 0
+        self.in_book = False
+        self.priority = 0
+        self.amend_count = 0
+        self.expiry_reason: ExpiryReason | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Order({self.spec.symbol} #{self.order_id} {self.side} {self.type} "
+            f"{self.price} x {self.orig_qty} {self.status} exec={self.executed_qty})"
+        )
+
+    @property
+    def symbol(self) -> str:
+        """The symbol's name."""
+        return self.spec.symbol
+
+    @property
+    def remaining_raw(self) -> int:
+        """Quantity still available: orig - executed - prevented (stp_faq.md)."""
+        return self.qty_raw - self.executed_raw - self.prevented_raw
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order is on the book or waiting for its trigger."""
+        return self.status.is_open
+
+    @property
+    def is_buy(self) -> bool:
+        """True for BUY orders."""
+        return self.side is Side.BUY
+
+    @property
+    def price(self) -> Decimal:
+        """Limit price (0 for MARKET)."""
+        return from_raw(self.price_raw, self.spec.price_decimals)
+
+    @property
+    def orig_qty(self) -> Decimal:
+        """Order quantity (`origQty`)."""
+        return from_raw(self.qty_raw, self.spec.qty_decimals)
+
+    @property
+    def executed_qty(self) -> Decimal:
+        """Filled quantity (`executedQty`)."""
+        return from_raw(self.executed_raw, self.spec.qty_decimals)
+
+    @property
+    def cumulative_quote_qty(self) -> Decimal:
+        """Quote transacted so far (`cummulativeQuoteQty`)."""
+        return from_raw(self.cum_quote_raw, self.spec.quote_decimals)
+
+    @property
+    def orig_quote_order_qty(self) -> Decimal:
+        """`quoteOrderQty` as sent (0 when not a quote-quantity order)."""
+        return from_raw(self.orig_quote_raw, self.spec.quote_decimals)
+
+    @property
+    def stop_price(self) -> Decimal:
+        """Stop price (0 when none)."""
+        return from_raw(self.stop_raw, self.spec.price_decimals)
+
+    @property
+    def iceberg_qty(self) -> Decimal:
+        """Iceberg visible size (0 for plain orders)."""
+        return from_raw(self.iceberg_raw, self.spec.qty_decimals)
+
+    @property
+    def prevented_qty(self) -> Decimal:
+        """Quantity expired by STP over the order's life (`preventedQuantity`)."""
+        return from_raw(self.prevented_raw, self.spec.qty_decimals)
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        """Quantity still available for execution."""
+        return from_raw(self.remaining_raw, self.spec.qty_decimals)
+
+    @property
+    def has_prevented_match(self) -> bool:
+        """True if STP touched the order (`preventedMatchId`/`preventedQuantity` appear)."""
+        return self.prevented_match_id >= 0
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One trade between a maker and a taker order (trade id is per symbol, from 1)."""
+
+    symbol: str
+    trade_id: int
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal
+    time_ms: int
+    buyer_order_id: int
+    seller_order_id: int
+    buyer_account_id: int
+    seller_account_id: int
+    is_buyer_maker: bool
+    buyer_commission: Decimal
+    buyer_commission_asset: str
+    seller_commission: Decimal
+    seller_commission_asset: str
+
+    def order_id_of(self, is_buyer: bool) -> int:
+        """Return the buyer's or the seller's order id."""
+        return self.buyer_order_id if is_buyer else self.seller_order_id
+
+    def commission_of(self, is_buyer: bool) -> tuple[Decimal, str]:
+        """Return (commission, asset) paid by the buyer or by the seller."""
+        if is_buyer:
+            return self.buyer_commission, self.buyer_commission_asset
+        return self.seller_commission, self.seller_commission_asset
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTrade:
+    """A trade as one account sees it (myTrades)."""
+
+    trade: Trade
+    is_buyer: bool
+
+    @property
+    def order_id(self) -> int:
+        """The account's order in this trade."""
+        return self.trade.order_id_of(self.is_buyer)
+
+    @property
+    def is_maker(self) -> bool:
+        """True if the account's order was the maker."""
+        return self.trade.is_buyer_maker == self.is_buyer
+
+    @property
+    def commission(self) -> Decimal:
+        """Commission the account paid."""
+        return self.trade.commission_of(self.is_buyer)[0]
+
+    @property
+    def commission_asset(self) -> str:
+        """Asset the commission was paid in."""
+        return self.trade.commission_of(self.is_buyer)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class PreventedMatch:
+    """A self-trade that STP prevented (stp_faq.md, myPreventedMatches)."""
+
+    symbol: str
+    prevented_match_id: int
+    taker_order_id: int
+    maker_order_id: int
+    taker_account_id: int
+    maker_account_id: int
+    trade_group_id: int
+    stp_mode: StpMode
+    price: Decimal
+    taker_prevented_quantity: Decimal | None
+    maker_prevented_quantity: Decimal | None
+    transact_time_ms: int
+
+    @property
+    def maker_symbol(self) -> str:
+        """Symbol of the maker order (always the same symbol here)."""
+        return self.symbol
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """One keep-priority amendment of an order (order.amendments)."""
+
+    symbol: str
+    order_id: int
+    execution_id: int
+    orig_client_order_id: str
+    new_client_order_id: str
+    orig_qty: Decimal
+    new_qty: Decimal
+    time_ms: int

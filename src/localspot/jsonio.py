@@ -1,0 +1,66 @@
+"""JSON in and out of the wire, fast where it can be and exact where it must be.
+
+- Requests are parsed with orjson. Where that would lose information -- a JSON number with a
+  fraction or exponent (orjson gives a float; money must keep its text, and a WebSocket API
+  signature is computed over the value's text), or an integer beyond 64 bits (a request `id`
+  must be echoed intact) -- the frame is parsed again with the standard library, numbers with a
+  fraction becoming `Decimal` with their exact text.
+- Responses are serialised with orjson; a value orjson refuses (a huge integer id) falls back to
+  the standard library, with the same compact separators.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
+
+
+def loads(data: str | bytes) -> Any:
+    """Parse JSON text; numbers with a fraction become Decimal. Raises ValueError if invalid."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # orjson refuses integers beyond 64 bits; the standard library keeps them exact.
+        value = json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+        return value
+    if _has_float(value):
+        return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON constant {name}")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(value: Any) -> bytes:
+    """Serialise to compact JSON bytes."""
+    try:
+        return orjson.dumps(value, default=_default)
+    except TypeError:
+        return json.dumps(
+            value, separators=(",", ":"), default=_default, ensure_ascii=False
+        ).encode()
+
+
+def dumps_text(value: Any) -> str:
+    """Serialise to compact JSON text (for WebSocket text frames)."""
+    return dumps(value).decode()

@@ -1,0 +1,13 @@
+"""Binance methods, one handler each, shared by the WebSocket API and REST."""
+
+from localspot.methods.registry import Registry
+
+
+def build_registry() -> Registry:
+    """Return the method table with every implemented method registered."""
+    from localspot.methods import general, session
+
+    registry = Registry()
+    general.register(registry)
+    session.register(registry)
+    return registry

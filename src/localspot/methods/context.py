@@ -1,0 +1,102 @@
+"""What a handler sees: the `Call` (method, params, caller) and the `Services` it may use."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from localspot import errors
+
+if TYPE_CHECKING:
+    from localspot.auth.keys import ApiKey, KeyStore
+    from localspot.clock import Clock
+    from localspot.config import Config
+    from localspot.domain.accounts import Account
+    from localspot.domain.commands import Command
+    from localspot.domain.engine import Engine
+    from localspot.domain.events import Event
+    from localspot.limits.limiter import RateLimiter
+    from localspot.methods.params import Params
+    from localspot.methods.registry import MethodSpec, Registry
+
+_connection_ids = itertools.count(1)
+
+
+@dataclass
+class Services:
+    """The server's state and collaborators, built once in app.py."""
+
+    config: Config
+    clock: Clock
+    engine: Engine
+    keys: KeyStore
+    limiter: RateLimiter
+    registry: Registry
+    symbols: dict[str, dict[str, Any]]
+    execution_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    sessions: set[Session] = field(default_factory=set)
+
+    async def execute(self, command: Command) -> list[Event]:
+        """Apply one state-changing command: the single door into the engine.
+
+        Async on purpose: the durable-state work journals the command here, and a reply is
+        sent only after this returns.
+        """
+        return self.engine.apply(command, self.clock.now_ms())
+
+
+@dataclass(eq=False)
+class Session:
+    """One WebSocket API connection's state (web-socket-api.md "Session Authentication")."""
+
+    ip: str
+    connected_since_ms: int
+    return_rate_limits: bool = True
+    time_unit_us: bool = False
+    api_key: ApiKey | None = None
+    authorized_since_ms: int | None = None
+    # subscriptionId -> subscription, filled by the user data stream methods.
+    subscriptions: dict[int, Any] = field(default_factory=dict)
+    connection_id: int = field(default_factory=lambda: next(_connection_ids))
+
+    def __hash__(self) -> int:
+        return self.connection_id
+
+
+@dataclass(slots=True)
+class Call:
+    """One method call, from either wire, after the pipeline has checked it."""
+
+    spec: MethodSpec
+    params: Params
+    services: Services
+    now_us: int
+    transport: str
+    ip: str
+    time_unit_us: bool = False
+    session: Session | None = None
+    api_key: ApiKey | None = None
+
+    @property
+    def now_ms(self) -> int:
+        """Return the call's time in milliseconds."""
+        return self.now_us // 1_000
+
+    def timestamp(self, ms: int) -> int:
+        """Render a millisecond timestamp in the caller's time unit."""
+        return ms * 1_000 if self.time_unit_us else ms
+
+    def server_time(self) -> int:
+        """Return the current time in the caller's time unit."""
+        return self.now_us if self.time_unit_us else self.now_us // 1_000
+
+    @property
+    def account(self) -> Account:
+        """Return the calling account (SIGNED methods only)."""
+        if self.api_key is None:  # pragma: no cover - the pipeline guarantees a key
+            raise errors.REJECTED_MBX_KEY.error()
+        account = self.services.engine.accounts.get(self.api_key.account_id)
+        if account is None:
+            raise errors.REJECTED_MBX_KEY.error()
+        return account
