@@ -236,6 +236,7 @@ ENGINE_MESSAGES = (
     "Order was not canceled due to cancel restrictions.",
     "Rest API trading is not enabled.",
     "WebSocket API trading is not enabled.",
+    "FIX API trading is not enabled.",
     "Order book liquidity is less than `LOT_SIZE` filter minimum quantity.",
     "Order book liquidity is less than `MARKET_LOT_SIZE` filter minimum quantity.",
     "Order book liquidity is less than symbol minimum quantity.",
