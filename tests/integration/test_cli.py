@@ -49,6 +49,17 @@ def _get(url: str) -> tuple[int, object]:
         return response.status, json.loads(response.read())
 
 
+def _localspot(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `localspot` command line to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "localspot", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def test_serve_answers_and_stops_gracefully_on_sigterm(served):
     process, base = served
     assert _get(base + "/api/v3/ping") == (200, {})
@@ -74,24 +85,8 @@ async def test_running_server_sends_server_shutdown_on_sigint(served):
 
 def test_account_create_prints_keys(served):
     _, base = served
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "localspot",
-            "account",
-            "create",
-            "--url",
-            base,
-            "--balance",
-            "BTC=10",
-            "--balance",
-            "USDT=1000",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    result = _localspot(
+        "account", "create", "--url", base, "--balance", "BTC=10", "--balance", "USDT=1000"
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"^apiKey:\s+[A-Za-z0-9]{64}$", result.stdout, re.MULTILINE)
@@ -105,24 +100,8 @@ def test_account_create_prints_keys(served):
 
 def test_account_create_ed25519_generates_a_key_pair(served):
     _, base = served
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "localspot",
-            "account",
-            "create",
-            "--url",
-            base,
-            "--key-type",
-            "ED25519",
-            "--balance",
-            "BTC=1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    result = _localspot(
+        "account", "create", "--url", base, "--key-type", "ED25519", "--balance", "BTC=1"
     )
     assert result.returncode == 0, result.stderr
     assert "-----BEGIN PRIVATE KEY-----" in result.stdout

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from localspot.domain.enums import FilterType, OrderType
 from localspot.domain.numbers import ceil_div, to_raw
 from localspot.domain.orders import Order
-from localspot.domain.symbols import LotSize, SymbolSpec, multiplier_ratio
+from localspot.domain.symbols import LotSize, RawLimits, SymbolSpec, multiplier_ratio
 
 Ratio = tuple[int, int]
 """A raw price as an exact fraction (numerator, denominator)."""
@@ -128,9 +128,10 @@ class FilterRules:
                 return failed
         raw = spec.raw
         if spec.price_filter is not None:
-            for value in (price, order.stop_raw):
-                if value and not _in_bounds(value, raw.min_price, raw.max_price, raw.tick):
-                    return FilterType.PRICE_FILTER
+            if order.type.has_limit_price and not _price_ok(price, raw):
+                return FilterType.PRICE_FILTER
+            if order.stop_raw and not _price_ok(order.stop_raw, raw):
+                return FilterType.PRICE_FILTER
         qty = order.qty_raw
         if not order.is_quote_order:
             if spec.lot_size is not None and not _lot_ok(
@@ -237,6 +238,10 @@ def _in_bounds(value: int, low: int, high: int, step: int) -> bool:
         and (not high or value <= high)
         and (not step or value % step == 0)
     )
+
+
+def _price_ok(price: int, raw: RawLimits) -> bool:
+    return _in_bounds(price, raw.min_price, raw.max_price, raw.tick)
 
 
 def _lot_ok(qty: int, iceberg: int, low: int, high: int, step: int) -> bool:

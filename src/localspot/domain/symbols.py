@@ -207,8 +207,8 @@ class SymbolSpec:
         filters = {f["filterType"]: f for f in entry.get("filters", ())}
         permission_sets = entry.get("permissionSets")
         if permission_sets is None:
-            permissions = entry.get("permissions") or ["SPOT"]
-            permission_sets = [permissions]
+            # Older entries list alternatives: any one of `permissions` is enough.
+            permission_sets = [[p] for p in entry.get("permissions") or ["SPOT"]]
         allowed = entry.get("allowedSelfTradePreventionModes") or [m.value for m in StpMode]
         return cls(
             symbol=entry["symbol"],
