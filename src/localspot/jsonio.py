@@ -19,26 +19,43 @@ import orjson
 
 
 def _has_float(value: Any) -> bool:
-    if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_float(v) for v in value)
+    # Iterative, so a deeply nested frame cannot exhaust the stack.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
 def loads(data: str | bytes) -> Any:
-    """Parse JSON text; numbers with a fraction become Decimal. Raises ValueError if invalid."""
+    """Parse JSON text; numbers with a fraction become Decimal. Raises ValueError if invalid.
+
+    Nesting deeper than orjson's limit (1024) is invalid here too, as in Binance's Java
+    servers (Jackson refuses 1000+ levels): the standard library would recurse until
+    RecursionError.
+    """
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise ValueError("JSON nested too deeply") from None
         # orjson refuses integers beyond 64 bits; the standard library keeps them exact.
-        value = json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
-        return value
+        return _loads_exact(data)
     if _has_float(value):
-        return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+        return _loads_exact(data)
     return value
+
+
+def _loads_exact(data: str | bytes) -> Any:
+    try:
+        return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _reject_constant(name: str) -> Any:
