@@ -141,3 +141,22 @@ async def eventually(
 
 
 ServerFactory = Callable[..., Any]
+
+
+UPGRADE_HEADERS = {
+    "Upgrade": "websocket",
+    "Connection": "Upgrade",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version": "13",
+}
+
+
+async def refused_upgrade(server: Server, query: str = "") -> tuple[int, Any]:
+    """Try a WebSocket API upgrade that should be refused; return (status, JSON body).
+
+    A plain request with upgrade headers: aiohttp's ws_connect leaks its connection when the
+    handshake is refused, which warnings-as-errors would report in a later test.
+    """
+    url = server.ws_api_url.replace("ws://", "http://") + query
+    async with server.session.get(url, headers=UPGRADE_HEADERS) as resp:
+        return resp.status, await resp.json(content_type=None)

@@ -17,6 +17,7 @@ from localspot.auth.keys import KeyStore
 from localspot.clock import Clock, SystemClock
 from localspot.config import Config
 from localspot.domain.engine import Engine
+from localspot.domain.symbols import SymbolSpec
 from localspot.limits.limiter import RateLimiter
 from localspot.methods import build_registry
 from localspot.methods.context import Services
@@ -49,7 +50,7 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
         entry = dict(entry)
         execution_rules[entry["symbol"]] = entry.pop("executionRules", [])
         symbols[entry["symbol"]] = entry
-    engine = Engine()
+    engine = Engine(SymbolSpec.from_exchange_info(s) for s in symbols.values())
     limiter = RateLimiter(rules=config.rate_limits, connection_rule=config.connection_limit)
     return Services(
         config=config,

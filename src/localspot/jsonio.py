@@ -51,11 +51,40 @@ def loads(data: str | bytes) -> Any:
     return value
 
 
+# The standard library parser recurses; keep it far from the interpreter's recursion limit
+# (a RecursionError inside it can upset CPython 3.11's own recursion bookkeeping).
+MAX_EXACT_DEPTH = 200
+
+
 def _loads_exact(data: str | bytes) -> Any:
-    try:
-        return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+    text = data.decode() if isinstance(data, bytes) else data
+    if _nesting_depth(text) > MAX_EXACT_DEPTH:
+        raise ValueError("JSON nested too deeply")
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _nesting_depth(text: str) -> int:
+    """Return the deepest [ / { nesting in JSON text, ignoring brackets inside strings."""
+    if text.count("[") + text.count("{") <= MAX_EXACT_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _reject_constant(name: str) -> Any:

@@ -13,6 +13,7 @@ connection stays open.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -157,15 +158,39 @@ async def resolve_method(exchange: Exchange, following: Next) -> None:
 
 
 async def charge_request_weight(exchange: Exchange, following: Next) -> None:
-    """Count the request's weight per IP; 429 over the limit, 418 when banned."""
+    """Count the request's weight per IP; 429 over the limit, 418 when banned.
+
+    Order methods cost nothing when they succeed and their documented weight when they fail
+    (CHANGELOG 2026-03-27): they are charged 0 up front (which still enforces bans and
+    limits) and the weight afterwards if they fail.
+    """
     spec = exchange.request.spec
     assert spec is not None
     try:
         weight = spec.weight_of(exchange.params)
     except BinanceError:
         weight = spec.weight if isinstance(spec.weight, int) else 1
-    _charge(exchange, weight)
-    await following(exchange)
+    if not spec.free_on_success:
+        _charge(exchange, weight)
+        await following(exchange)
+        return
+    _charge(exchange, 0)
+    try:
+        await following(exchange)
+    except BinanceError:
+        _charge_failed(exchange, weight)
+        raise
+
+
+def _charge_failed(exchange: Exchange, weight: int) -> None:
+    request = exchange.request
+    limiter = exchange.services.limiter
+    now_ms = exchange.now_us // 1_000
+    if exchange.services.config.rate_limits_enabled:
+        # The request has already failed; going over the limit here shows on the next one.
+        with contextlib.suppress(BinanceError):
+            limiter.charge_request(request.ip, weight, now_ms, raw=False)
+    exchange.reply.weight_usage = limiter.weight_usage(request.ip, now_ms)
 
 
 def _charge(exchange: Exchange, weight: int) -> None:

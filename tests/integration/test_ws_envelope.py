@@ -6,6 +6,7 @@ import aiohttp
 import pytest
 
 from localspot import errors
+from support import refused_upgrade
 
 
 def _assert_error(response: dict, spec: errors.ErrorSpec, *args: object) -> None:
@@ -147,9 +148,9 @@ async def test_time_unit_microsecond_on_url(server):
 
 
 async def test_time_unit_invalid_is_refused(server):
-    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
-        await server.ws("?timeUnit=SECOND")
-    assert info.value.status == 400
+    status, body = await refused_upgrade(server, "?timeUnit=SECOND")
+    assert status == 400
+    assert body == {"code": -1194, "msg": errors.INVALID_TIME_UNIT.message}
 
 
 async def test_handler_exception_is_5xx_and_connection_survives(server, caplog):

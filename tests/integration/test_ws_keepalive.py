@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import aiohttp
-import pytest
 
 from localspot.config import Config
 from localspot.limits.limiter import RateLimitRule
+from support import refused_upgrade
 
 
 def _fast(**changes) -> Config:
@@ -62,8 +62,9 @@ async def test_connection_attempts_per_ip_are_limited(start_server):
     server = await start_server(connection_limit=RateLimitRule("CONNECTIONS", "MINUTE", 5, 2))
     first = await server.ws()
     second = await server.ws()
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await server.session.ws_connect(server.ws_api_url)
-    assert refused.value.status == 429
+    status, body = await refused_upgrade(server)
+    assert status == 429
+    assert body["code"] == -1034
+    assert body["msg"] == "Too many connection attempts from IP; current limit is 2 per '5 MINUTE'."
     assert (await first.call("ping"))["status"] == 200
     assert (await second.call("ping"))["status"] == 200

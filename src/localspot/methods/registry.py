@@ -39,6 +39,7 @@ class MethodSpec:
     ws: bool = True
     places_orders: int = 0
     signed: bool = False
+    free_on_success: bool = False
 
     def __post_init__(self) -> None:
         if self.security is not Security.NONE:
@@ -101,6 +102,7 @@ def method(
     ws: bool = True,
     places_orders: int = 0,
     signed: bool = False,
+    free_on_success: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of Binance method `name`."""
 
@@ -116,6 +118,7 @@ def method(
                 ws=ws,
                 places_orders=places_orders,
                 signed=signed,
+                free_on_success=free_on_success,
             )
         )
         return handler

@@ -1,0 +1,9 @@
+"""Account methods (being written)."""
+
+from __future__ import annotations
+
+from localspot.methods.registry import Registry
+
+
+def register(registry: Registry) -> None:
+    """Add the account methods to `registry`."""
