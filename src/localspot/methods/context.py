@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from localspot import errors
 
@@ -36,14 +37,39 @@ class Services:
     symbols: dict[str, dict[str, Any]]
     execution_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sessions: set[Session] = field(default_factory=set)
+    journal: Journal = field(default_factory=lambda: NullJournal())
+    # Called with (command, now_ms, events) after the command is durable: market data
+    # streams, user data streams, the dashboard. They must not block and must not raise.
+    subscribers: list[Callable[[Command, int, list[Event]], None]] = field(default_factory=list)
 
     async def execute(self, command: Command) -> list[Event]:
         """Apply one state-changing command: the single door into the engine.
 
-        Async on purpose: the durable-state work journals the command here, and a reply is
-        sent only after this returns.
+        The command is applied, then journaled with the `now_ms` the engine saw; only once the
+        journal says it is durable are its events published and the caller (which replies)
+        resumed. The engine is deterministic, so replaying the journal rebuilds this state.
         """
-        return self.engine.apply(command, self.clock.now_ms())
+        now_ms = self.clock.now_ms()
+        events = self.engine.apply(command, now_ms)
+        await self.journal.append(command, now_ms)
+        for subscriber in self.subscribers:
+            subscriber(command, now_ms, events)
+        return events
+
+
+class Journal(Protocol):
+    """Where state-changing commands are made durable (storage/)."""
+
+    async def append(self, command: Command, now_ms: int) -> None:
+        """Return once `command` (applied at `now_ms`) is durable."""
+        ...
+
+
+class NullJournal:
+    """Keeps nothing: the in-memory server."""
+
+    async def append(self, command: Command, now_ms: int) -> None:
+        """Return at once."""
 
 
 @dataclass(eq=False)
