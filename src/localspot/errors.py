@@ -12,6 +12,8 @@ Messages with `%s` are filled positionally, exactly as Binance fills them.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +105,9 @@ INVALID_MESSAGE = E(
     "The request is rejected by the API. (i.e. The request didn't reach the Matching Engine.)",
 )
 FILTER_FAILURE = E(-1013, "Filter failure: %s")
+STP_MODE_NOT_ALLOWED = E(
+    -1013, "This symbol does not allow the specified self-trade prevention mode."
+)  # stp_faq.md
 UNKNOWN_ORDER_COMPOSITION = E(-1014, "Unsupported order combination.")
 TOO_MANY_ORDERS = E(-1015, "Too many new orders; current limit is %s orders per %s.", 429)
 SERVICE_SHUTTING_DOWN = E(-1016, "This service is no longer available.", 503)
@@ -261,3 +266,30 @@ INSUFFICIENT_BALANCE = rejection(
 )
 DUPLICATE_ORDER = rejection(NEW_ORDER_REJECTED, "Duplicate order sent.")
 UNKNOWN_ORDER_CANCEL = rejection(CANCEL_REJECTED, "Unknown order sent.")
+
+
+def rejection_error(code: int, message: str) -> BinanceError:
+    """Return the error for an engine `CommandRejected(code, message)`, from its catalog entry.
+
+    Matching-engine reasons (-1010/-2010/-2011/-2038) come from `rejection`; anything else
+    (filter failures, -1102, -1111, -1121 ...) is the catalog entry whose template the message
+    fills. A message with no entry is a bug (KeyError), answered -1006 by the pipeline.
+    """
+    entry = _REJECTIONS.get((code, message))
+    if entry is not None:
+        return entry.error()
+    for spec in _templates().get(code, ()):
+        parts = spec.message.split("%s")
+        match = re.fullmatch("(.+?)".join(re.escape(part) for part in parts), message)
+        if match is not None:
+            return spec.error(*match.groups())
+    raise KeyError(f"no catalog entry for engine rejection ({code}, {message!r})")
+
+
+@functools.cache
+def _templates() -> dict[int, list[ErrorSpec]]:
+    by_code: dict[int, list[ErrorSpec]] = {}
+    for spec in globals().values():
+        if isinstance(spec, ErrorSpec):
+            by_code.setdefault(spec.code, []).append(spec)
+    return by_code

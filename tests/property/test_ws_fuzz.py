@@ -36,6 +36,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+# Hypothesis imports its regex module lazily, on the first draw of a regex strategy. Under a
+# deep recursive strategy that import (rewritten by pytest) can hit CPython 3.11's "AST
+# constructor recursion depth mismatch" SystemError; importing it here, at depth 0, avoids it.
+from hypothesis.strategies._internal import regex as _hypothesis_regex  # noqa: F401
+
 from support import Server
 
 ID_RE = re.compile(r"[a-zA-Z0-9\-_]{1,36}")

@@ -35,6 +35,7 @@ OBSERVED = {
     errors.INVALID_PARAMS_OBJECT.message,
     errors.INVALID_REQUEST_ID.message,
     errors.TOO_MANY_RAW_REQUESTS.message,
+    errors.STP_MODE_NOT_ALLOWED.message,  # stp_faq.md
 }
 
 

@@ -64,15 +64,18 @@ class AveragePrice:
         return None if last is None else (last, 1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OpenCounts:
-    """An account's open orders on the symbol, counted for the MAX_NUM_* filters."""
+    """An account's open orders on the symbol, counted for the MAX_NUM_* filters.
+
+    `buy_qty_raw` and `base_total_raw` (for MAX_POSITION) are filled only when that filter exists.
+    """
 
     orders: int
     algo_orders: int
     iceberg_orders: int
-    buy_qty_raw: int
-    base_total_raw: int
+    buy_qty_raw: int = 0
+    base_total_raw: int = 0
 
 
 class FilterRules:

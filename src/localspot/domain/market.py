@@ -28,7 +28,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from localspot.domain import rejections as rj
 from localspot.domain import stops
-from localspot.domain.accounts import Account, Accounts, Ledger
+from localspot.domain.accounts import Account, Accounts, CommissionRates, Ledger
 from localspot.domain.book import OrderBook, PriceLevel
 from localspot.domain.commands import AmendOrder, CancelOrder, PlaceOrder
 from localspot.domain.enums import (
@@ -100,6 +100,9 @@ class Market:
         self.next_execution_id = 1
         self.orders: dict[int, Order] = {}
         self.open_by_account: dict[int, dict[int, Order]] = {}
+        self.open_algo: dict[int, int] = {}
+        self.open_iceberg: dict[int, int] = {}
+        self.permitted: dict[tuple[str, ...], bool] = {}
         self.client_ids: dict[tuple[int, str], Order] = {}
         self.trades: list[Trade] = []
         self.trades_by_account: dict[int, list[AccountTrade]] = {}
@@ -172,8 +175,7 @@ class Market:
             return rj.MARKET_CLOSED
         if not account.can_trade:
             return rj.ACCOUNT_CANNOT_TRADE
-        held = set(account.permissions)
-        if spec.permission_sets and not any(set(ps) <= held for ps in spec.permission_sets):
+        if not self._is_permitted(account.permissions):
             return rj.SYMBOL_NOT_PERMITTED
         if cmd.order_type not in spec.order_types:
             return rj.TYPE_NOT_SUPPORTED.get(cmd.order_type, rj.UNSUPPORTED_COMBINATION)
@@ -204,6 +206,13 @@ class Market:
         if cmd.order_type.is_stop and cmd.stop_price is None and cmd.trailing_delta is None:
             return rj.mandatory("stopPrice")
         return None
+
+    def _is_permitted(self, permissions: tuple[str, ...]) -> bool:
+        known = self.permitted.get(permissions)
+        if known is None:
+            held, sets = set(permissions), self.spec.permission_sets
+            known = self.permitted[permissions] = not sets or any(set(s) <= held for s in sets)
+        return known
 
     def _build(self, cmd: PlaceOrder, account: Account, now_ms: int) -> Order | CommandRejected:
         spec, order_type = self.spec, cmd.order_type
@@ -267,23 +276,19 @@ class Market:
         return order
 
     def _counts(self, account: Account) -> OpenCounts:
-        open_orders = self.open_by_account.get(account.account_id)
-        if not open_orders:
+        account_id = account.account_id
+        open_orders = self.open_by_account.get(account_id)
+        counts = OpenCounts(
+            len(open_orders) if open_orders else 0,
+            self.open_algo.get(account_id, 0),
+            self.open_iceberg.get(account_id, 0),
+        )
+        if self.spec.max_position is not None:
+            if open_orders:
+                counts.buy_qty_raw = sum(o.remaining_raw for o in open_orders.values() if o.is_buy)
             base = account.balances.get(self.spec.base_asset)
-            total = to_raw(base.total, self.qd) or 0 if base is not None else 0
-            return OpenCounts(0, 0, 0, 0, total)
-        spec = self.spec
-        algo = iceberg = buy_qty = 0
-        if spec.max_num_algo_orders is not None or spec.max_num_iceberg_orders is not None:
-            for order in open_orders.values():
-                algo += order.type.is_stop
-                iceberg += order.iceberg_raw > 0
-        total = 0
-        if spec.max_position is not None:
-            buy_qty = sum(o.remaining_raw for o in open_orders.values() if o.is_buy)
-            base = account.balances.get(spec.base_asset)
-            total = to_raw(base.total, self.qd) or 0 if base is not None else 0
-        return OpenCounts(len(open_orders), algo, iceberg, buy_qty, total)
+            counts.base_total_raw = to_raw(base.total, self.qd) or 0 if base is not None else 0
+        return counts
 
     def _check_engine(self, order: Order, account: Account) -> CommandRejected | None:
         if order.type.has_limit_price and order.qty_raw and not order.price_raw:
@@ -373,6 +378,10 @@ class Market:
         if by_account is None:
             by_account = self.open_by_account[order.account_id] = {}
         by_account[order.order_id] = order
+        if order.type.is_stop:
+            self.open_algo[order.account_id] = self.open_algo.get(order.account_id, 0) + 1
+        if order.iceberg_raw:
+            self.open_iceberg[order.account_id] = self.open_iceberg.get(order.account_id, 0) + 1
 
     # -- working an order ------------------------------------------------------------------
 
@@ -581,11 +590,16 @@ class Market:
         if order.locked_raw:
             self._unlock(order, order.locked_raw)
             order.locked_raw = 0
-        by_account = self.open_by_account.get(order.account_id)
-        if by_account is not None:
-            by_account.pop(order.order_id, None)
-            if not by_account:
-                del self.open_by_account[order.account_id]
+        account_id = order.account_id
+        by_account = self.open_by_account.get(account_id)
+        if by_account is None or by_account.pop(order.order_id, None) is None:
+            return
+        if not by_account:
+            del self.open_by_account[account_id]
+        if order.type.is_stop:
+            self.open_algo[account_id] -= 1
+        if order.iceberg_raw:
+            self.open_iceberg[account_id] -= 1
 
     def _expire(
         self,
@@ -897,11 +911,18 @@ def _effective_mode(taker: Order, maker: Order) -> StpMode:
     return mode
 
 
+_RATES: dict[tuple[CommissionRates, bool, bool], Decimal] = {}
+
+
 def _commission(
     account: Account, is_maker: bool, is_buyer: bool, received: Decimal, quantum: Decimal
 ) -> Decimal:
-    rates = account.commission
-    rate = (rates.maker if is_maker else rates.taker) + (rates.buyer if is_buyer else rates.seller)
+    key = (account.commission, is_maker, is_buyer)
+    rate = _RATES.get(key)
+    if rate is None:
+        rates = account.commission
+        maker_or_taker = rates.maker if is_maker else rates.taker
+        rate = _RATES[key] = maker_or_taker + (rates.buyer if is_buyer else rates.seller)
     if not rate:
         return ZERO
     return (received * rate).quantize(quantum, rounding=ROUND_DOWN)

@@ -34,6 +34,7 @@ class Order:
         "expiry_reason",
         "iceberg_raw",
         "in_book",
+        "is_buy",
         "is_quote_order",
         "is_working",
         "locked_raw",
@@ -85,6 +86,7 @@ class Order:
         self.account_id = account_id
         self.trade_group_id = -1
         self.side = side
+        self.is_buy = side is Side.BUY
         self.type = order_type
         self.time_in_force = time_in_force
         self.price_raw = price_raw
@@ -137,11 +139,6 @@ class Order:
     def is_open(self) -> bool:
         """True while the order is on the book or waiting for its trigger."""
         return self.status.is_open
-
-    @property
-    def is_buy(self) -> bool:
-        """True for BUY orders."""
-        return self.side is Side.BUY
 
     @property
     def price(self) -> Decimal:

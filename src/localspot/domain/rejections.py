@@ -37,9 +37,8 @@ _AMEND = errors.ORDER_AMEND_REJECTED
 
 BAD_SYMBOL = CommandRejected(errors.BAD_SYMBOL.code, errors.BAD_SYMBOL.message)
 UNKNOWN_ACCOUNT = CommandRejected(errors.REJECTED_MBX_KEY.code, errors.REJECTED_MBX_KEY.message)
-# stp_faq.md gives this -1013 text; errors.py has no entry for it yet (see the report).
 STP_MODE_NOT_ALLOWED = CommandRejected(
-    -1013, "This symbol does not allow the specified self-trade prevention mode."
+    errors.STP_MODE_NOT_ALLOWED.code, errors.STP_MODE_NOT_ALLOWED.message
 )
 
 MARKET_CLOSED = _engine(_NEW, "Market is closed.")

@@ -1,0 +1,179 @@
+"""Benchmark the matching engine against the naive reference book (a script, not a test).
+
+Workload (generated up front, seeded, then timed): 70% passive LIMIT GTC places near the mid,
+20% cancels of open orders, 10% crossing orders (half aggressive LIMIT IOC, half MARKET) that
+also move the mid. Fifty accounts with ample balances trade the testnet BTCUSDT symbol (its real
+filters and default STP mode, EXPIRE_MAKER). A shadow engine runs during generation so cancels
+target orders that are still open. The same steps are replayed through `NaiveBook`
+(tests/property/naive_book.py) as a baseline. Prints commands/s and µs/command; never asserts.
+
+    .venv/bin/python bench/engine.py [--commands 50000] [--naive-commands N] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import pstats
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests" / "property"))
+
+from naive_book import NaiveBook  # noqa: E402
+
+from localspot.domain.commands import CancelOrder, CreateAccount, PlaceOrder  # noqa: E402
+from localspot.domain.engine import Engine  # noqa: E402
+from localspot.domain.enums import OrderType, Side, TimeInForce  # noqa: E402
+from localspot.domain.events import CommandRejected, OrderAccepted  # noqa: E402
+from localspot.domain.symbols import SymbolSpec, load_symbols  # noqa: E402
+
+FIXTURES = [
+    ROOT / "tests" / "fixtures" / "exchangeInfo-testnet.json",
+    Path("/work/shared/fixtures/exchangeInfo-testnet.json"),
+]
+ACCOUNTS = 50
+TICK = Decimal("0.01")
+NOW = 1_700_000_000_000
+
+
+def btcusdt() -> SymbolSpec:
+    path = next(p for p in FIXTURES if p.exists())
+    return next(s for s in load_symbols(json.loads(path.read_text())) if s.symbol == "BTCUSDT")
+
+
+def fresh_engine() -> Engine:
+    engine = Engine([btcusdt()])
+    for _ in range(ACCOUNTS):
+        engine.apply(CreateAccount((("BTC", Decimal(10**6)), ("USDT", Decimal(10**12)))), 0)
+    return engine
+
+
+def workload(count: int, seed: int) -> tuple[list[Any], list[tuple[str, Any]]]:
+    """Return (engine commands, the same steps for the naive book)."""
+    rng = random.Random(seed)
+    shadow = fresh_engine()
+    market = shadow.markets["BTCUSDT"]
+    mid = 50_000_00  # in ticks
+    commands: list[Any] = []
+    naive: list[tuple[str, Any]] = []
+    for step in range(count):
+        roll = rng.random()
+        command: Any
+        naive_step: tuple[str, Any]
+        if roll < 0.2 and market.open_by_account:
+            owner = rng.choice(list(market.open_by_account))
+            order_id = rng.choice(list(market.open_by_account[owner]))
+            command = CancelOrder(owner, "BTCUSDT", order_id=order_id)
+            naive_step = ("cancel", order_id)
+        else:
+            is_buy = rng.random() < 0.5
+            price: Decimal | None
+            tif: TimeInForce | None = TimeInForce.GTC
+            if roll < 0.9:
+                offset = rng.randint(1, 50)
+                price = Decimal((mid - offset) if is_buy else (mid + offset)) * TICK
+                qty = Decimal(rng.randint(100, 1_000)) / 100_000
+            else:
+                mid += rng.choice((-1, 1))  # the market drifts when someone takes liquidity
+                qty = Decimal(rng.randint(800, 3_200)) / 100_000
+                if rng.random() < 0.5:
+                    price = Decimal((mid + 100) if is_buy else (mid - 100)) * TICK
+                    tif = TimeInForce.IOC
+                else:
+                    price, tif = None, None
+            command = PlaceOrder(
+                rng.randint(1, ACCOUNTS),
+                "BTCUSDT",
+                Side.BUY if is_buy else Side.SELL,
+                OrderType.LIMIT if price is not None else OrderType.MARKET,
+                tif,
+                qty,
+                price=price,
+            )
+            naive_step = ("place", [None, is_buy, price, qty, tif.value if tif else "IOC"])
+        events = shadow.apply(command, NOW + step)
+        if naive_step[0] == "place" and isinstance(events[0], OrderAccepted):
+            naive_step[1][0] = events[0].order.order_id
+        commands.append(command)
+        naive.append(naive_step)
+    return commands, naive
+
+
+def run_engine(commands: list[Any], profile: bool) -> tuple[float, Engine, dict[str, int]]:
+    engine = fresh_engine()
+    apply = engine.apply
+    outcome = {"accepted": 0, "rejected": 0}
+    profiler = cProfile.Profile() if profile else None
+    gc.collect()
+    start = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for i, command in enumerate(commands):
+        first = apply(command, NOW + i)[0]
+        if type(first) is OrderAccepted:
+            outcome["accepted"] += 1
+        elif type(first) is CommandRejected:
+            outcome["rejected"] += 1
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - start
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+    return elapsed, engine, outcome
+
+
+def run_naive(steps: list[tuple[str, Any]]) -> float:
+    book = NaiveBook()
+    gc.collect()
+    start = time.perf_counter()
+    for kind, args in steps:
+        if kind == "cancel":
+            book.cancel(args)
+        elif args[0] is not None:
+            book.place(*args)
+    return time.perf_counter() - start
+
+
+def report(name: str, count: int, seconds: float) -> float:
+    rate = count / seconds
+    print(
+        f"{name:<7} {count:>9,} commands {seconds:8.3f} s {rate:>11,.0f} commands/s "
+        f"{seconds / count * 1e6:8.2f} µs/command"
+    )
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--commands", type=int, default=50_000)
+    parser.add_argument("--naive-commands", type=int, default=None, help="default: all")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    commands, naive_steps = workload(args.commands, args.seed)
+    elapsed, engine, outcome = run_engine(commands, args.profile)
+    market = engine.markets["BTCUSDT"]
+    open_orders = sum(len(orders) for orders in market.open_by_account.values())
+    print(f"workload: 70% limit place / 20% cancel / 10% crossing, seed {args.seed}")
+    print(
+        f"engine: {outcome['accepted']:,} orders accepted, {outcome['rejected']:,} rejected, "
+        f"{len(market.trades):,} trades, {len(market.prevented):,} prevented matches, "
+        f"{open_orders:,} open orders on {len(market.book.bids) + len(market.book.asks)} levels"
+    )
+    engine_rate = report("engine", len(commands), elapsed)
+    naive_count = args.naive_commands or len(naive_steps)
+    naive_rate = report("naive", naive_count, run_naive(naive_steps[:naive_count]))
+    print(f"engine / naive: {engine_rate / naive_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

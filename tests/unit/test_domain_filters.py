@@ -1,0 +1,266 @@
+"""Filters (filters.md): each pass/fail edge and the order failures are reported in."""
+
+from typing import Any
+
+import pytest
+from test_domain_support import D, Harness, fixture_specs, placed, simple_spec
+
+from localspot.domain.commands import PlaceOrder
+from localspot.domain.enums import OrderType, Side, TimeInForce
+from localspot.domain.events import CommandRejected, OrderAccepted
+from localspot.domain.symbols import (
+    LotSize,
+    MinNotional,
+    Notional,
+    PercentPrice,
+    PercentPriceBySide,
+    TrailingDelta,
+)
+
+
+def failure(name: str) -> list[CommandRejected]:
+    return [CommandRejected(-1013, f"Filter failure: {name}")]
+
+
+@pytest.fixture
+def testnet() -> Harness:
+    return Harness(*fixture_specs())
+
+
+def _with_trade(h: Harness, price: str) -> None:
+    a, b = h.account(), h.account()
+    h.place(a, "SELL", "0.01", price)
+    h.place(b, "BUY", "0.01", price)
+
+
+@pytest.mark.parametrize(
+    ("price", "ok"),
+    [("0.01", True), ("0.00", False), ("1000000", True), ("1000000.01", False), ("100.015", False)],
+)
+def test_price_filter_bounds_and_tick(price: str, ok: bool) -> None:
+    h = Harness()
+    a = h.account(usdt=10**8)
+    events = h.place(a, "BUY", "0.001", price)
+    assert isinstance(events[0], OrderAccepted) if ok else events == failure("PRICE_FILTER")
+
+
+def test_price_filter_applies_to_stop_price() -> None:
+    h = Harness()
+    a = h.account()
+    events = h.place(a, "SELL", "1", "100", OrderType.STOP_LOSS_LIMIT, stop_price=D("1.000000001"))
+    assert events == [CommandRejected(-1111, "Parameter 'stopPrice' has too much precision.")]
+    events = h.place(a, "SELL", "1", "100", OrderType.STOP_LOSS_LIMIT, stop_price=D("100.005"))
+    assert events == failure("PRICE_FILTER")
+
+
+@pytest.mark.parametrize(
+    ("qty", "ok"),
+    [("0.001", True), ("0.0009", False), ("9000", True), ("9000.001", False), ("1.0005", False)],
+)
+def test_lot_size_bounds_and_step(qty: str, ok: bool) -> None:
+    h = Harness()
+    a = h.account(usdt=10**8)
+    events = h.place(a, "BUY", qty, "1")
+    assert isinstance(events[0], OrderAccepted) if ok else events == failure("LOT_SIZE")
+
+
+def test_lot_size_applies_to_iceberg_qty() -> None:
+    h = Harness()
+    a = h.account()
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=D("0.0005")) == failure("LOT_SIZE")
+
+
+def test_market_lot_size_applies_to_market_orders_only() -> None:
+    h = Harness(simple_spec(market_lot_size=LotSize(D(0), D("2"), D(0))))
+    a = h.account()
+    assert h.place(a, "SELL", "2.001", None) == failure("MARKET_LOT_SIZE")
+    assert isinstance(h.place(a, "SELL", "2.001", "1")[0], OrderAccepted)
+
+
+def test_iceberg_parts_limit() -> None:
+    h = Harness(simple_spec(iceberg_parts=10))
+    a = h.account()
+    assert isinstance(h.place(a, "BUY", "1", "1", iceberg_qty=D("0.1"))[0], OrderAccepted)
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=D("0.099")) == failure("ICEBERG_PARTS")
+
+
+def test_notional_min_and_max_for_limit_orders(testnet: Harness) -> None:
+    a = testnet.account(usdt=10**8)
+    assert testnet.place(a, "BUY", "0.0001", "49999.99") == failure("NOTIONAL")
+    assert isinstance(testnet.place(a, "BUY", "0.0001", "50000")[0], OrderAccepted)
+    assert testnet.place(a, "BUY", "9000", "1000.01") == failure("NOTIONAL")
+
+
+def test_notional_for_market_orders_uses_the_average_price(testnet: Harness) -> None:
+    _with_trade(testnet, "50000")
+    a = testnet.account()
+    # 0.00009 BTC at avg 50000 = 4.5 < 5 (applyMinToMarket) -> fails.
+    assert testnet.place(a, "SELL", "0.00009", None) == failure("NOTIONAL")
+
+
+def test_market_notional_passes_without_any_trade(testnet: Harness) -> None:
+    a = testnet.account()
+    assert isinstance(testnet.place(a, "SELL", "0.00001", None)[0], OrderAccepted)
+
+
+def test_min_notional_filter() -> None:
+    h = Harness(simple_spec(min_notional=MinNotional(D(10), True, 5)))
+    a = h.account()
+    assert h.place(a, "BUY", "1", "9.99") == failure("MIN_NOTIONAL")
+    assert isinstance(h.place(a, "BUY", "1", "10")[0], OrderAccepted)
+
+
+def test_percent_price_by_side_uses_average_of_trades(testnet: Harness) -> None:
+    _with_trade(testnet, "50000")
+    a = testnet.account(usdt=10**8)
+    assert isinstance(testnet.place(a, "BUY", "0.001", "25000")[0], OrderAccepted)
+    assert testnet.place(a, "BUY", "0.001", "24999.99") == failure("PERCENT_PRICE_BY_SIDE")
+    assert isinstance(testnet.place(a, "BUY", "0.001", "100000")[0], OrderAccepted)
+    assert testnet.place(a, "BUY", "0.001", "100000.01") == failure("PERCENT_PRICE_BY_SIDE")
+
+
+def test_percent_price_by_side_is_reported_before_notional(testnet: Harness) -> None:
+    # binance-observed.md: a LIMIT BUY at 0.1 failed PERCENT_PRICE_BY_SIDE, not NOTIONAL.
+    _with_trade(testnet, "50000")
+    a = testnet.account()
+    assert testnet.place(a, "BUY", "0.001", "0.1") == failure("PERCENT_PRICE_BY_SIDE")
+
+
+def test_percent_price_window_expires_old_trades() -> None:
+    h = Harness(simple_spec(percent_price=PercentPrice(D(2), D("0.5"), 1)))
+    _with_trade(h, "100")
+    h.now += 120_000  # two minutes later the 1-minute window is empty: last price is used
+    _with_trade(h, "150")
+    a = h.account()
+    assert isinstance(h.place(a, "BUY", "1", "299")[0], OrderAccepted)
+    assert h.place(a, "BUY", "1", "74.99") == failure("PERCENT_PRICE")
+
+
+def test_percent_price_by_side_sell_range() -> None:
+    spec = simple_spec(
+        percent_price_by_side=PercentPriceBySide(D(5), D("0.2"), D("1.2"), D("0.8"), 1)
+    )
+    h = Harness(spec)
+    _with_trade(h, "100")
+    a = h.account()
+    assert h.place(a, "SELL", "1", "120.01") == failure("PERCENT_PRICE_BY_SIDE")
+    assert isinstance(h.place(a, "BUY", "1", "120.01")[0], OrderAccepted)
+
+
+def test_max_num_orders_counts_open_orders(testnet: Harness) -> None:
+    spec = simple_spec(max_num_orders=2)
+    h = Harness(spec)
+    a = h.account()
+    h.place(a, "BUY", "1", "1")
+    h.place(a, "BUY", "1", "1")
+    assert h.place(a, "BUY", "1", "1") == failure("MAX_NUM_ORDERS")
+    assert h.engine.open_order_count(a, "BTCUSDT") == 2
+
+
+def test_max_num_algo_orders() -> None:
+    h = Harness(simple_spec(max_num_algo_orders=1))
+    a = h.account()
+    h.place(a, "SELL", "1", "90", OrderType.STOP_LOSS_LIMIT, stop_price=D("95"))
+    events = h.place(a, "SELL", "1", "90", OrderType.STOP_LOSS_LIMIT, stop_price=D("95"))
+    assert events == failure("MAX_NUM_ALGO_ORDERS")
+
+
+def test_max_num_iceberg_orders() -> None:
+    h = Harness(simple_spec(max_num_iceberg_orders=1))
+    a = h.account()
+    h.place(a, "BUY", "1", "1", iceberg_qty=D("0.1"))
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=D("0.1")) == failure("MAX_NUM_ICEBERG_ORDERS")
+
+
+def test_max_position_counts_balance_and_open_buys() -> None:
+    h = Harness(simple_spec(max_position=D(103)))
+    a = h.account(btc=100)
+    h.place(a, "BUY", "2", "1")
+    assert isinstance(h.place(a, "BUY", "1", "1")[0], OrderAccepted)
+    assert h.place(a, "BUY", "0.001", "1") == failure("MAX_POSITION")
+
+
+@pytest.mark.parametrize(
+    ("side", "delta", "ok"),
+    [("SELL", 10, True), ("SELL", 9, False), ("SELL", 2000, True), ("BUY", 2001, False)],
+)
+def test_trailing_delta_filter(side: str, delta: int, ok: bool) -> None:
+    h = Harness(simple_spec(trailing_delta=TrailingDelta(10, 2000, 10, 2000)))
+    a = h.account()
+    events = h.place(a, side, "1", "100", OrderType.STOP_LOSS_LIMIT, trailing_delta=delta)
+    assert isinstance(events[0], OrderAccepted) if ok else events == failure("TRAILING_DELTA")
+
+
+def test_notional_max_not_applied_to_market_when_flag_off() -> None:
+    h = Harness(simple_spec(notional=Notional(D(1), True, D(10), False, 5)))
+    _with_trade(h, "5")
+    a = h.account()
+    assert isinstance(h.place(a, "SELL", "100", None)[0], OrderAccepted)
+    assert h.place(a, "SELL", "100", "5") == failure("NOTIONAL")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"order_type": OrderType.STOP_LOSS},
+            "Stop loss orders are not supported for this symbol.",
+        ),
+        (
+            {"order_type": OrderType.TAKE_PROFIT},
+            "Take profit orders are not supported for this symbol.",
+        ),
+    ],
+)
+def test_order_types_the_symbol_does_not_list_are_rejected(kwargs: Any, message: str) -> None:
+    spec = {s.symbol: s for s in fixture_specs()}["BNBUSDT"]
+    h = Harness(spec)
+    events = h.apply(
+        PlaceOrder(
+            h.account(), "BNBUSDT", Side.SELL, kwargs["order_type"], quantity=D(1), stop_price=D(1)
+        )
+    )
+    assert events == [CommandRejected(-2010, message)]
+
+
+def test_iceberg_needs_gtc_and_must_be_below_quantity() -> None:
+    h = Harness()
+    a = h.account()
+    events = h.place(a, "BUY", "1", "1", tif=TimeInForce.IOC, iceberg_qty=D("0.1"))
+    assert events == [CommandRejected(-2010, "Unsupported order combination")]
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=D(1)) == [
+        CommandRejected(-2010, "IcebergQty exceeds QTY.")
+    ]
+
+
+def test_unknown_symbol_and_closed_market() -> None:
+    from localspot.domain.enums import SymbolStatus
+
+    h = Harness(simple_spec(status=SymbolStatus.HALT))
+    a = h.account()
+    assert h.place(a, "BUY", "1", "1", symbol="NOPE") == [CommandRejected(-1121, "Invalid symbol.")]
+    assert h.place(a, "BUY", "1", "1") == [CommandRejected(-2010, "Market is closed.")]
+
+
+def test_too_much_precision_is_refused() -> None:
+    h = Harness()
+    a = h.account()
+    assert h.place(a, "BUY", "1", "1.000000001") == [
+        CommandRejected(-1111, "Parameter 'price' has too much precision.")
+    ]
+
+
+def test_missing_price_for_limit_is_refused() -> None:
+    h = Harness()
+    a = h.account()
+    events = h.place(a, "BUY", "1", None, OrderType.LIMIT)
+    assert events == [
+        CommandRejected(
+            -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
+        )
+    ]
+
+
+def test_accepted_limit_order_passes_everything(testnet: Harness) -> None:
+    a = testnet.account()
+    assert placed(testnet.place(a, "BUY", "0.001", "50000")).orig_qty == D("0.001")
