@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,23 +39,42 @@ class Services:
     execution_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sessions: set[Session] = field(default_factory=set)
     journal: Journal = field(default_factory=lambda: NullJournal())
-    # Called with (command, now_ms, events) after the command is durable: market data
-    # streams, user data streams, the dashboard. They must not block and must not raise.
+    # Called with (command, now_ms, events) once the command is durable and the reply to the
+    # request that caused it has been sent: market data streams, user data streams, the
+    # dashboard. They must not block and must not raise.
     subscribers: list[Callable[[Command, int, list[Event]], None]] = field(default_factory=list)
 
     async def execute(self, command: Command) -> list[Event]:
         """Apply one state-changing command: the single door into the engine.
 
-        The command is applied, then journaled with the `now_ms` the engine saw; only once the
-        journal says it is durable are its events published and the caller (which replies)
-        resumed. The engine is deterministic, so replaying the journal rebuilds this state.
+        The command is applied, then journaled with the `now_ms` the engine saw; the caller
+        (which replies) resumes only once the journal says it is durable. The engine is
+        deterministic, so replaying the journal rebuilds this state. Events are published
+        after the reply: inside a request they wait in that request's deferred list until the
+        transport has sent the response (`publish`); outside one they go out at once.
         """
         now_ms = self.clock.now_ms()
         events = self.engine.apply(command, now_ms)
         await self.journal.append(command, now_ms)
-        for subscriber in self.subscribers:
-            subscriber(command, now_ms, events)
+        deferred = DEFERRED_EVENTS.get()
+        if deferred is None:
+            self.publish([(command, now_ms, events)])
+        else:
+            deferred.append((command, now_ms, events))
         return events
+
+    def publish(self, batches: list[Published]) -> None:
+        """Hand executed commands' events to every subscriber, in order."""
+        for command, now_ms, events in batches:
+            for subscriber in self.subscribers:
+                subscriber(command, now_ms, events)
+
+
+Published = tuple["Command", int, list["Event"]]
+# Set by the pipeline for the duration of one request: events to publish after its reply.
+DEFERRED_EVENTS: contextvars.ContextVar[list[Published] | None] = contextvars.ContextVar(
+    "deferred_events", default=None
+)
 
 
 class Journal(Protocol):

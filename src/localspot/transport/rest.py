@@ -71,7 +71,13 @@ async def handle(request: web.Request, services: Services, pipeline: Pipeline) -
         time_unit_us=time_unit_us,
     )
     reply = await pipeline.dispatch(rest_request)
-    return _response(reply, services, include_orders=bool(spec.places_orders))
+    response = _response(reply, services, include_orders=bool(spec.places_orders))
+    if reply.deferred:
+        # Events about this request's commands go out only after its response.
+        await response.prepare(request)
+        await response.write_eof()
+        services.publish(reply.deferred)
+    return response
 
 
 def _response(reply: Reply, services: Services, *, include_orders: bool) -> web.Response:
@@ -90,8 +96,10 @@ def _response(reply: Reply, services: Services, *, include_orders: bool) -> web.
         if reply.status in (418, 429) and data and "retryAfter" in data:
             now_ms = services.clock.now_ms()
             headers["Retry-After"] = str(max(1, -(-(data["retryAfter"] - now_ms) // 1000)))
-        # REST errors carry only code and msg; `data` is a WebSocket API field.
-        body = {"code": body["code"], "msg": body["msg"]}
+        # The rate limits' `data` (serverTime, retryAfter) is a WebSocket API field; REST
+        # sends Retry-After instead. Other `data` (order.cancelReplace) is in both APIs' docs.
+        if data and "retryAfter" in data:
+            body = {"code": body["code"], "msg": body["msg"]}
     else:
         body = reply.result
     headers["Content-Type"] = JSON_CONTENT_TYPE

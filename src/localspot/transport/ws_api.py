@@ -155,6 +155,8 @@ class WsApiConnection:
         )
         reply = await self.pipeline.dispatch(request)
         await self.send_json(self._envelope(request_id, reply, params))
+        # Events about this request's commands go out only after its response.
+        self.services.publish(reply.deferred)
         if reply.close_connection:
             await self.close()
 
