@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -47,8 +48,10 @@ async def start_server() -> AsyncIterator[ServerFactory]:
 
     yield start
     for server in started:
-        await server.session.close()
-        await server.server.close()
+        await server.close()
+    # Collect now, so an unclosed client connection or loop warns in the test that made it
+    # rather than in whichever later test the garbage collector happens to run in.
+    gc.collect()
 
 
 @pytest.fixture

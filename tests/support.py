@@ -7,7 +7,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ class Server:
 
     server: TestServer
     session: aiohttp.ClientSession
+    clients: list[WsClient] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -51,7 +52,16 @@ class Server:
 
     async def ws(self, query: str = "") -> WsClient:
         ws = await self.session.ws_connect(self.ws_api_url + query, autoping=True)
-        return WsClient(ws)
+        client = WsClient(ws)
+        self.clients.append(client)
+        return client
+
+    async def close(self) -> None:
+        """Close every client this handle opened, then the HTTP session and the server."""
+        for client in self.clients:
+            await client.close()
+        await self.session.close()
+        await self.server.close()
 
 
 class WsClient:

@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from localspot.domain.enums import OrderStatus, OrderType
+from localspot.domain.accounts import CommissionRates
+from localspot.domain.enums import OrderResponseType, OrderStatus, OrderType, Side
 from localspot.domain.numbers import format_decimal
-from localspot.domain.orders import Order, Trade
+from localspot.domain.orders import Amendment, Order, Trade
 from localspot.domain.symbols import SymbolSpec
 from localspot.methods.context import Call
 
@@ -90,6 +91,21 @@ def order_result(
     out["selfTradePreventionMode"] = order.stp_mode.value
     _add_stp_and_expiry(out, order)
     return out
+
+
+def placement(
+    call: Call,
+    order: Order,
+    transact_time_ms: int,
+    response_type: OrderResponseType,
+    fills: Iterable[Trade] = (),
+) -> dict[str, Any]:
+    """An order placement answer in the requested `newOrderRespType` (ACK, RESULT or FULL)."""
+    if response_type is OrderResponseType.ACK:
+        return order_ack(call, order, transact_time_ms)
+    if response_type is OrderResponseType.RESULT:
+        return order_result(call, order, transact_time_ms)
+    return order_result(call, order, transact_time_ms, list(fills))
 
 
 def _add_order_conditionals(call: Call, out: dict[str, Any], order: Order) -> None:
@@ -198,3 +214,57 @@ def canceled_view(
     out["selfTradePreventionMode"] = order.stp_mode.value
     _add_stp_and_expiry(out, order)
     return out
+
+
+def amended(call: Call, order: Order, amendment: Amendment) -> dict[str, Any]:
+    """The order.amend.keepPriority answer (web-socket-api.md "Order Amend Keep Priority")."""
+    spec = order.spec
+    view: dict[str, Any] = {
+        "symbol": order.symbol,
+        "orderId": order.order_id,
+        "orderListId": order.order_list_id,
+        "origClientOrderId": amendment.orig_client_order_id,
+        "clientOrderId": amendment.new_client_order_id,
+        "price": price_text(spec, order.price),
+        "qty": qty_text(spec, order.orig_qty),
+        "executedQty": qty_text(spec, order.executed_qty),
+        "preventedQty": qty_text(spec, order.prevented_qty),
+        "quoteOrderQty": price_text(spec, order.orig_quote_order_qty),
+        "cumulativeQuoteQty": price_text(spec, order.cumulative_quote_qty),
+        "status": order.status.value,
+        "timeInForce": order.time_in_force.value,
+        "type": order.type.value,
+        "side": order.side.value,
+    }
+    _add_order_conditionals(call, view, order)
+    # The docs' example of a pending (not yet working) order has no workingTime.
+    if order.is_working:
+        view["workingTime"] = call.timestamp(order.working_time_ms)
+    view["selfTradePreventionMode"] = order.stp_mode.value
+    return {
+        "transactTime": call.timestamp(amendment.time_ms),
+        "executionId": amendment.execution_id,
+        "amendedOrder": view,
+    }
+
+
+def commission_for_order(
+    rates: CommissionRates, side: Side, discount: dict[str, Any]
+) -> dict[str, Any]:
+    """The order.test answer with `computeCommissionRates` (commission_faq.md).
+
+    Buyer/seller rates are already added in by side, as the FAQ says. localspot has one
+    (standard) commission: special and tax rates are zero; `discount` is what
+    account.commission shows.
+    """
+    side_rate = rates.buyer if side is Side.BUY else rates.seller
+    zero = format_decimal(Decimal(0), 8)
+    return {
+        "standardCommissionForOrder": {
+            "maker": format_decimal(rates.maker + side_rate, 8),
+            "taker": format_decimal(rates.taker + side_rate, 8),
+        },
+        "specialCommissionForOrder": {"maker": zero, "taker": zero},
+        "taxCommissionForOrder": {"maker": zero, "taker": zero},
+        "discount": discount,
+    }
