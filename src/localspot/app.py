@@ -13,22 +13,26 @@ from typing import Any
 from aiohttp import web
 
 from localspot import pipeline as stages
+from localspot import userdata
 from localspot.auth.keys import KeyStore
 from localspot.clock import Clock, SystemClock
 from localspot.config import Config
 from localspot.domain.engine import Engine
 from localspot.domain.symbols import SymbolSpec
 from localspot.limits.limiter import RateLimiter
+from localspot.marketdata import MarketData
 from localspot.methods import build_registry
 from localspot.methods.context import Services
 from localspot.pipeline import Pipeline
-from localspot.transport import admin, rest, ws_api
+from localspot.storage import Persistence, build_persistence
+from localspot.transport import admin, admin_data, rest, ws_api, ws_streams
 
 log = logging.getLogger("localspot")
 
 SERVICES = web.AppKey("services", Services)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 WS_CONNECTIONS = web.AppKey("ws_connections", set)
+PERSISTENCE = web.AppKey("persistence", Persistence)
 
 # The pipeline, in the order every request goes through it.
 STAGES = (
@@ -52,7 +56,7 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
         symbols[entry["symbol"]] = entry
     engine = Engine(SymbolSpec.from_exchange_info(s) for s in symbols.values())
     limiter = RateLimiter(rules=config.rate_limits, connection_rule=config.connection_limit)
-    return Services(
+    services = Services(
         config=config,
         clock=clock,
         engine=engine,
@@ -62,6 +66,9 @@ def build_services(config: Config, clock: Clock | None = None) -> Services:
         symbols=symbols,
         execution_rules=execution_rules,
     )
+    userdata.install(services)  # user data streams: engine events -> subscribed connections
+    services.market_data = MarketData(lambda: services.engine)  # trades, klines, book ids
+    return services
 
 
 def build_app(config: Config, clock: Clock | None = None) -> web.Application:
@@ -82,10 +89,15 @@ def build_app(config: Config, clock: Clock | None = None) -> web.Application:
 
     app.router.add_get("/ws-api/v3", ws_api_route)
     admin.add_routes(app, services)
+    persistence = app[PERSISTENCE] = build_persistence(config, services)
+    services.journal = persistence
+    admin_data.add_routes(app, services, persistence)
     # Every /api/ path goes through the method table; unknown ones get Binance's 404.
     app.router.add_route("*", "/api/{tail:.*}", rest_route)
-    # /ws, /ws/<streams> and /stream are reserved for the market data streams.
+    # Market data streams: /ws, /ws/<streams>, /stream (and their 100 ms ticker).
+    ws_streams.add_routes(app, services)
     app.on_shutdown.append(_shutdown_connections)
+    app.cleanup_ctx.append(_storage_lifecycle)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
@@ -98,6 +110,16 @@ async def _shutdown_connections(app: web.Application) -> None:
             log.exception(
                 "serverShutdown to connection %s failed", connection.session.connection_id
             )
+
+
+async def _storage_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    # Load and replay before serving; final snapshot and close after the last connection.
+    persistence = app[PERSISTENCE]
+    await persistence.open()
+    try:
+        yield
+    finally:
+        await persistence.close()
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:

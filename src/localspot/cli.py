@@ -15,7 +15,13 @@ from typing import Any
 
 from aiohttp import web
 
-from localspot.config import DEFAULT_HOST, DEFAULT_PORT, ConfigError, load_config
+from localspot.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ConfigError,
+    default_data_dir,
+    load_config,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,14 +45,36 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, help=f"port to listen on (default {DEFAULT_PORT}; 0 = any free port)"
     )
-    serve.add_argument("--data-dir", type=Path, help="directory for durable state")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        help="directory for durable state (default $LOCALSPOT_DATA_DIR, else "
+        "$XDG_DATA_HOME/localspot or ~/.local/share/localspot)",
+    )
     serve.add_argument(
         "--in-memory", action="store_true", default=None, help="keep no state on disk"
+    )
+    serve.add_argument(
+        "--synchronous",
+        choices=["OFF", "NORMAL", "FULL", "EXTRA"],
+        help="SQLite synchronous level of journal commits (default NORMAL)",
+    )
+    serve.add_argument(
+        "--commit-window-ms",
+        type=float,
+        help="how long a group commit waits for more commands (default 0)",
     )
     serve.add_argument("--config", type=Path, help="TOML configuration file")
     serve.add_argument("--admin-token", help="require 'Authorization: Bearer TOKEN' on /admin/v1")
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     serve.set_defaults(run=_serve)
+
+    replay = commands.add_parser(
+        "replay", help="verify a data dir: replay its journal and compare with its snapshot"
+    )
+    replay.add_argument("data_dir", type=Path, help="the data dir to verify (read only)")
+    replay.add_argument("--config", type=Path, help="TOML configuration the server runs with")
+    replay.set_defaults(run=_replay)
 
     account = commands.add_parser("account", help="manage accounts on a running server")
     account_commands = account.add_subparsers(dest="account_command", required=True)
@@ -92,12 +120,56 @@ def _serve(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             in_memory=args.in_memory,
             admin_token=args.admin_token,
+            synchronous=args.synchronous,
+            commit_window_ms=args.commit_window_ms,
         )
     except ConfigError as exc:
         print(f"localspot: configuration error: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(_run_server(config))
+    if config.data_dir is None and not config.in_memory:
+        config = config.with_overrides(data_dir=default_data_dir())
+    from localspot.storage import StorageError
+
+    try:
+        asyncio.run(_run_server(config))
+    except StorageError as exc:
+        print(f"localspot: data dir error: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from localspot.app import build_services
+    from localspot.storage import StorageError, engine_factory
+    from localspot.storage.persistence import verify
+    from localspot.storage.snapshot import fingerprint
+    from localspot.storage.sqlite import SqliteStorage
+
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+    try:
+        services = build_services(load_config(args.config))
+        storage = SqliteStorage(args.data_dir, read_only=True)
+    except (ConfigError, StorageError) as exc:
+        print(f"localspot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = verify(storage, engine_factory(services.symbols), fingerprint(services.symbols))
+    except StorageError as exc:
+        print(f"localspot: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        storage.close()
+    print(f"journal records replayed: {result.records}")
+    if result.snapshot_seq is None:
+        print("no snapshot to compare with")
+    else:
+        print(f"compared with the snapshot at seq {result.snapshot_seq}")
+    if result.note:
+        print(f"note: {result.note}")
+    for difference in result.differences:
+        print(f"DIFFERS {difference}")
+    print("OK" if result.ok else "MISMATCH")
+    return 0 if result.ok else 1
 
 
 async def _run_server(config: Any) -> None:
@@ -115,6 +187,10 @@ async def _run_server(config: Any) -> None:
         f"REST http://{host}:{port}/api/v3 admin http://{host}:{port}/admin/v1",
         flush=True,
     )
+    if config.in_memory or config.data_dir is None:
+        print("localspot: in memory; nothing is kept after exit", flush=True)
+    else:
+        print(f"localspot: state in {config.data_dir}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,11 @@ class Config:
     port: int = DEFAULT_PORT
     data_dir: Path | None = None
     in_memory: bool = False
+    # Durable state (docs/persistence.md); used when data_dir is set and in_memory is not.
+    synchronous: str = "NORMAL"
+    commit_window_ms: float = 0.0
+    snapshot_every_commands: int = 20_000
+    snapshot_every_s: float = 300.0
     admin_token: str | None = None
     admin_allow_remote: bool = False
     ping_interval_s: float = 20.0
@@ -76,6 +82,14 @@ class Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+def default_data_dir() -> Path:
+    """Return where `localspot serve` keeps state without --data-dir (docs/persistence.md)."""
+    if os.environ.get("LOCALSPOT_DATA_DIR"):
+        return Path(os.environ["LOCALSPOT_DATA_DIR"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "localspot"
+
+
 def rule_from_json(entry: dict[str, Any]) -> RateLimitRule:
     """Build a rate limit rule from its exchangeInfo JSON form."""
     return RateLimitRule(
@@ -100,7 +114,7 @@ def load_config(path: Path | None) -> Config:
 
 def config_from_toml(raw: dict[str, Any]) -> Config:
     """Build a Config from parsed TOML (see docs/configuration.md for the keys)."""
-    known = {"server", "websocket", "rate_limits", "commission", "symbols"}
+    known = {"server", "websocket", "rate_limits", "commission", "symbols", "storage"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
@@ -112,6 +126,12 @@ def config_from_toml(raw: dict[str, Any]) -> Config:
             kwargs[key] = server[key]
     if "data_dir" in server:
         kwargs["data_dir"] = Path(server["data_dir"])
+    storage = raw.get("storage", {})
+    for key in ("synchronous", "commit_window_ms", "snapshot_every_commands", "snapshot_every_s"):
+        if key in storage:
+            kwargs[key] = storage[key]
+    if "data_dir" in storage:
+        kwargs["data_dir"] = Path(storage["data_dir"])
     ws = raw.get("websocket", {})
     for key in ("ping_interval_s", "pong_timeout_s", "connection_lifetime_s", "max_frame_bytes"):
         if key in ws:

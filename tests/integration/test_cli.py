@@ -15,11 +15,14 @@ import pytest
 URL_LINE = re.compile(r"REST (http://127\.0\.0\.1:(\d+))/api/v3")
 
 
+QUIET = ["--log-level", "WARNING"]
+
+
 @pytest.fixture
 def served():
     """Start `localspot serve --port 0` and yield its base URL; SIGTERM it at the end."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "localspot", "serve", "--port", "0", "--log-level", "WARNING"],
+        [sys.executable, "-m", "localspot", "serve", "--port", "0", "--in-memory", *QUIET],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

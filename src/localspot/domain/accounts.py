@@ -63,19 +63,21 @@ class Account:
 class Accounts:
     """All accounts, keyed by id; ids are handed out in order from 1."""
 
+    __slots__ = ("_next_id", "by_id")
+
     def __init__(self) -> None:
-        self._accounts: dict[int, Account] = {}
+        self.by_id: dict[int, Account] = {}
         self._next_id = 1
 
     def __iter__(self) -> Iterator[Account]:
-        return iter(self._accounts.values())
+        return iter(self.by_id.values())
 
     def __len__(self) -> int:
-        return len(self._accounts)
+        return len(self.by_id)
 
     def get(self, account_id: int) -> Account | None:
         """Return the account or None."""
-        return self._accounts.get(account_id)
+        return self.by_id.get(account_id)
 
     def create(
         self,
@@ -95,7 +97,7 @@ class Accounts:
         )
         for asset, amount in balances.items():
             account.balances[asset] = Balance(free=amount)
-        self._accounts[account.account_id] = account
+        self.by_id[account.account_id] = account
         self._next_id += 1
         return account
 
@@ -107,6 +109,8 @@ class Ledger:
     `lock` refuses, the other moves are only ever asked for amounts previously locked.
     `collected` is the commission taken per asset, so that for every asset
     sum(free + locked over accounts) + collected stays constant while trading.
+    `touched` maps account id -> {asset: balance} moved since the last `drain`; the matching
+    hot path moves balances itself after `touch`, with the same arithmetic as the methods here.
     """
 
     __slots__ = ("accounts", "collected", "touched")
@@ -114,14 +118,17 @@ class Ledger:
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
         self.collected: dict[str, Decimal] = {}
-        self.touched: dict[int, set[str]] = {}
+        self.touched: dict[int, dict[str, Balance]] = {}
 
-    def _touch(self, account: Account, asset: str) -> Balance:
+    def touch(self, account: Account, asset: str) -> Balance:
+        """Return the account's balance of `asset` (created if needed), marked as changed."""
         assets = self.touched.get(account.account_id)
         if assets is None:
-            assets = self.touched[account.account_id] = set()
-        assets.add(asset)
-        return account.balance(asset)
+            assets = self.touched[account.account_id] = {}
+        balance = assets.get(asset)
+        if balance is None:
+            balance = assets[asset] = account.balance(asset)
+        return balance
 
     def lock(self, account: Account, asset: str, amount: Decimal) -> bool:
         """Move `amount` from free to locked; False (and no change) if free is short."""
@@ -129,7 +136,7 @@ class Ledger:
         if balance is None or balance.free < amount:
             return amount == 0
         if amount:
-            balance = self._touch(account, asset)
+            balance = self.touch(account, asset)
             balance.free -= amount
             balance.locked += amount
         return True
@@ -137,23 +144,23 @@ class Ledger:
     def unlock(self, account: Account, asset: str, amount: Decimal) -> None:
         """Move `amount` from locked back to free."""
         if amount:
-            balance = self._touch(account, asset)
+            balance = self.touch(account, asset)
             balance.locked -= amount
             balance.free += amount
 
     def spend_locked(self, account: Account, asset: str, amount: Decimal) -> None:
         """Remove `amount` from locked (it leaves the account in a trade)."""
         if amount:
-            self._touch(account, asset).locked -= amount
+            self.touch(account, asset).locked -= amount
 
     def credit(self, account: Account, asset: str, amount: Decimal, commission: Decimal) -> None:
         """Add `amount - commission` to free; the commission is collected by the exchange."""
         if amount:
-            self._touch(account, asset).free += amount - commission
+            self.touch(account, asset).free += amount - commission
         if commission:
             self.collected[asset] = self.collected.get(asset, ZERO) + commission
 
-    def drain(self) -> dict[int, set[str]]:
-        """Return and forget the (account -> assets) changed since the last drain."""
+    def drain(self) -> dict[int, dict[str, Balance]]:
+        """Return and forget the (account -> {asset: balance}) changed since the last drain."""
         touched, self.touched = self.touched, {}
         return touched

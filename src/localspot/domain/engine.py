@@ -41,7 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from localspot.domain import rejections as rj
-from localspot.domain.accounts import Accounts, Ledger
+from localspot.domain.accounts import Account, Accounts, Ledger
 from localspot.domain.commands import (
     AmendOrder,
     CancelOpenOrders,
@@ -137,14 +137,28 @@ class Engine:
     # -- trading ---------------------------------------------------------------------------
 
     def _place(self, command: PlaceOrder, now_ms: int) -> list[Event]:
-        return self._trading(
-            command.symbol, command.account_id, now_ms, lambda m, a: m.place(command, a, now_ms)
-        )
+        market = self.markets.get(command.symbol)
+        if market is None:
+            return [rj.BAD_SYMBOL]
+        account = self.accounts.by_id.get(command.account_id)
+        if account is None:
+            return [rj.UNKNOWN_ACCOUNT]
+        events = market.place(command, account, now_ms)
+        if self.ledger.touched:
+            self._report_balances(now_ms, events)
+        return events
 
     def _cancel(self, command: CancelOrder, now_ms: int) -> list[Event]:
-        return self._trading(
-            command.symbol, command.account_id, now_ms, lambda m, a: m.cancel(command, a, now_ms)
-        )
+        market = self.markets.get(command.symbol)
+        if market is None:
+            return [rj.BAD_SYMBOL]
+        account = self.accounts.by_id.get(command.account_id)
+        if account is None:
+            return [rj.UNKNOWN_ACCOUNT]
+        events = market.cancel(command, account, now_ms)
+        if self.ledger.touched:
+            self._report_balances(now_ms, events)
+        return events
 
     def _cancel_all(self, command: CancelOpenOrders, now_ms: int) -> list[Event]:
         return self._trading(
@@ -161,32 +175,35 @@ class Engine:
         symbol: str,
         account_id: int,
         now_ms: int,
-        action: Callable[[Market, Any], list[Event]],
+        action: Callable[[Market, Account], list[Event]],
     ) -> list[Event]:
         market = self.markets.get(symbol)
         if market is None:
             return [rj.BAD_SYMBOL]
-        account = self.accounts.get(account_id)
+        account = self.accounts.by_id.get(account_id)
         if account is None:
             return [rj.UNKNOWN_ACCOUNT]
         events = action(market, account)
-        touched = self.ledger.drain()
-        if touched:
-            self._report_balances(touched, now_ms, events)
+        if self.ledger.touched:
+            self._report_balances(now_ms, events)
         return events
 
-    def _report_balances(
-        self, touched: dict[int, set[str]], now_ms: int, events: list[Event]
-    ) -> None:
-        for account_id in sorted(touched):
-            account = self.accounts.get(account_id)
-            assert account is not None
-            account.update_time_ms = now_ms
-            balances = account.balances
-            rows = tuple(
-                (asset, balances[asset].free, balances[asset].locked)
-                for asset in sorted(touched[account_id])
-            )
+    def _report_balances(self, now_ms: int, events: list[Event]) -> None:
+        # One BalancesUpdated per touched account, accounts ascending, assets sorted.
+        touched = self.ledger.drain()
+        by_id = self.accounts.by_id
+        for account_id in sorted(touched) if len(touched) > 1 else touched:
+            by_id[account_id].update_time_ms = now_ms
+            assets = touched[account_id]
+            if len(assets) == 1:
+                ((asset, balance),) = assets.items()
+                rows: tuple[tuple[str, Decimal, Decimal], ...] = (
+                    (asset, balance.free, balance.locked),
+                )
+            else:
+                rows = tuple(
+                    [(asset, assets[asset].free, assets[asset].locked) for asset in sorted(assets)]
+                )
             events.append(BalancesUpdated(account_id, rows, now_ms))
 
     # -- queries ---------------------------------------------------------------------------

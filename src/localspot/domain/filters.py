@@ -29,6 +29,8 @@ Ratio = tuple[int, int]
 _MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
 # filters.md, TRAILING_DELTA: these trigger on a price rise ("above" bounds apply).
 _ABOVE = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
+_PRICED = frozenset(t for t in OrderType if t.has_limit_price)
+_STOPS = frozenset(t for t in OrderType if t.is_stop)
 
 
 class AveragePrice:
@@ -79,7 +81,11 @@ class OpenCounts:
 
 
 class FilterRules:
-    """A symbol's filters with every bound pre-scaled to raw integers."""
+    """A symbol's filters with every bound pre-scaled to raw integers.
+
+    `first_failure` is one pass over bounds prepared here (None = filter absent), in the check
+    order of the module docstring; it runs for every order placed.
+    """
 
     def __init__(self, spec: SymbolSpec) -> None:
         self.spec = spec
@@ -110,10 +116,48 @@ class FilterRules:
         self.quote_scale = 10 ** (nd - spec.quote_decimals) if nd >= spec.quote_decimals else 1
         windows = {f.avg_price_mins for f in (pp, ps, mn, nt) if f is not None}
         self.averages = {mins: AveragePrice(mins) for mins in windows or {5}}
+        self._all_averages = tuple(self.averages.values())
+        raw = spec.raw
+        self._price_bounds = (
+            (raw.min_price, raw.max_price, raw.tick) if spec.price_filter is not None else None
+        )
+        self._lot = (raw.min_qty, raw.max_qty, raw.step) if spec.lot_size is not None else None
+        self._market_lot = (
+            (raw.market_min_qty, raw.market_max_qty, raw.market_step)
+            if _has_market_lot(spec.market_lot_size)
+            else None
+        )
+        # (filter, avg_price_mins, low, high, checks low for MARKET-like, checks high for them)
+        self._notionals: tuple[tuple[FilterType, int, int, int, bool, bool], ...] = tuple(
+            row
+            for row in (
+                (
+                    FilterType.MIN_NOTIONAL,
+                    mn.avg_price_mins,
+                    self.min_notional_raw,
+                    0,
+                    mn.apply_to_market,
+                    False,
+                )
+                if mn is not None
+                else None,
+                (
+                    FilterType.NOTIONAL,
+                    nt.avg_price_mins,
+                    self.notional_min_raw,
+                    self.notional_max_raw,
+                    nt.apply_min_to_market,
+                    nt.apply_max_to_market,
+                )
+                if nt is not None
+                else None,
+            )
+            if row is not None
+        )
 
     def record_trade(self, time_ms: int, price_raw: int, qty_raw: int) -> None:
         """Feed a trade into every reference-price window."""
-        for average in self.averages.values():
+        for average in self._all_averages:
             average.add(time_ms, price_raw, qty_raw)
 
     def reference(self, avg_price_mins: int, now_ms: int) -> Ratio | None:
@@ -124,35 +168,42 @@ class FilterRules:
     def first_failure(self, order: Order, counts: OpenCounts, now_ms: int) -> FilterType | None:
         """Return the first filter `order` fails, or None if it passes them all."""
         spec = self.spec
+        order_type = order.type
         price = order.price_raw
-        if price and order.type.has_limit_price:
+        has_limit_price = order_type in _PRICED
+        if price and has_limit_price:
             failed = self._percent_price(order, now_ms)
             if failed is not None:
                 return failed
-        raw = spec.raw
-        if spec.price_filter is not None:
-            if order.type.has_limit_price and not _price_ok(price, raw):
+        bounds = self._price_bounds
+        if bounds is not None:
+            low, high, tick = bounds
+            if has_limit_price and not (
+                (not low or price >= low)
+                and (not high or price <= high)
+                and (not tick or price % tick == 0)
+            ):
                 return FilterType.PRICE_FILTER
-            if order.stop_raw and not _price_ok(order.stop_raw, raw):
+            stop = order.stop_raw
+            if stop and not _in_bounds(stop, low, high, tick):
                 return FilterType.PRICE_FILTER
         qty = order.qty_raw
+        iceberg = order.iceberg_raw
+        is_market = order_type in _MARKET_LIKE
         if not order.is_quote_order:
-            if spec.lot_size is not None and not _lot_ok(
-                qty, order.iceberg_raw, raw.min_qty, raw.max_qty, raw.step
-            ):
+            lot = self._lot
+            if lot is not None and not _lot_ok(qty, iceberg, *lot):
                 return FilterType.LOT_SIZE
-            if (
-                order.type in _MARKET_LIKE
-                and _has_market_lot(spec.market_lot_size)
-                and not _in_bounds(qty, raw.market_min_qty, raw.market_max_qty, raw.market_step)
-            ):
+            market_lot = self._market_lot
+            if is_market and market_lot is not None and not _in_bounds(qty, *market_lot):
                 return FilterType.MARKET_LOT_SIZE
-        parts = spec.iceberg_parts
-        if order.iceberg_raw and parts is not None and ceil_div(qty, order.iceberg_raw) > parts:
-            return FilterType.ICEBERG_PARTS
+        if iceberg:
+            parts = spec.iceberg_parts
+            if parts is not None and ceil_div(qty, iceberg) > parts:
+                return FilterType.ICEBERG_PARTS
         if order.trailing_delta and spec.trailing_delta is not None:
             td = spec.trailing_delta
-            above = (order.type in _ABOVE) == order.is_buy
+            above = (order_type in _ABOVE) == order.is_buy
             low, high = (
                 (td.min_trailing_above_delta, td.max_trailing_above_delta)
                 if above
@@ -160,9 +211,24 @@ class FilterRules:
             )
             if not low <= order.trailing_delta <= high:
                 return FilterType.TRAILING_DELTA
-        failed = self._notional(order, now_ms)
-        if failed is not None:
-            return failed
+        for kind, mins, low, high, market_low, market_high in self._notionals:
+            check_low = not is_market or market_low
+            check_high = not is_market or market_high
+            if not (check_low or check_high):
+                continue
+            if order.is_quote_order:
+                num, den = order.orig_quote_raw * self.quote_scale, 1
+            elif not is_market:
+                num, den = price * qty, 1
+            else:
+                ref = self.reference(mins, now_ms)
+                if ref is None:
+                    continue
+                num, den = ref[0] * qty, ref[1]
+            if (check_low and low and num < low * den) or (
+                check_high and high and num > high * den
+            ):
+                return kind
         return self._counts(order, counts)
 
     def _percent_price(self, order: Order, now_ms: int) -> FilterType | None:
@@ -179,51 +245,12 @@ class FilterRules:
                 return FilterType.PERCENT_PRICE_BY_SIDE
         return None
 
-    def _notional(self, order: Order, now_ms: int) -> FilterType | None:
-        spec = self.spec
-        is_market = order.type in _MARKET_LIKE
-        for kind in (FilterType.MIN_NOTIONAL, FilterType.NOTIONAL):
-            if kind is FilterType.MIN_NOTIONAL:
-                mn = spec.min_notional
-                if mn is None:
-                    continue
-                mins, low, high = mn.avg_price_mins, self.min_notional_raw, 0
-                check_low, check_high = not is_market or mn.apply_to_market, False
-            else:
-                nt = spec.notional
-                if nt is None:
-                    continue
-                mins, low, high = nt.avg_price_mins, self.notional_min_raw, self.notional_max_raw
-                check_low = not is_market or nt.apply_min_to_market
-                check_high = not is_market or nt.apply_max_to_market
-            if not (check_low or check_high):
-                continue
-            value = self._order_notional(order, is_market, mins, now_ms)
-            if value is None:
-                continue
-            num, den = value
-            if (check_low and low and num < low * den) or (
-                check_high and high and num > high * den
-            ):
-                return kind
-        return None
-
-    def _order_notional(
-        self, order: Order, is_market: bool, mins: int, now_ms: int
-    ) -> Ratio | None:
-        if order.is_quote_order:
-            return order.orig_quote_raw * self.quote_scale, 1
-        if not is_market:
-            return order.price_raw * order.qty_raw, 1
-        ref = self.reference(mins, now_ms)
-        return None if ref is None else (ref[0] * order.qty_raw, ref[1])
-
     def _counts(self, order: Order, counts: OpenCounts) -> FilterType | None:
         spec = self.spec
         if spec.max_num_orders is not None and counts.orders >= spec.max_num_orders:
             return FilterType.MAX_NUM_ORDERS
         algo, iceberg = spec.max_num_algo_orders, spec.max_num_iceberg_orders
-        if order.type.is_stop and algo is not None and counts.algo_orders >= algo:
+        if algo is not None and order.type in _STOPS and counts.algo_orders >= algo:
             return FilterType.MAX_NUM_ALGO_ORDERS
         if order.iceberg_raw and iceberg is not None and counts.iceberg_orders >= iceberg:
             return FilterType.MAX_NUM_ICEBERG_ORDERS

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 ZERO = Decimal(0)
+_UNITS: dict[int, Decimal] = {}
 
 
 def parse_decimal(text: str | int | Decimal) -> Decimal | None:
@@ -42,16 +43,26 @@ def is_multiple(value: Decimal, step: Decimal) -> bool:
     return step == 0 or value % step == 0
 
 
+def unit(decimals: int) -> Decimal:
+    """Return `1E-decimals`: `Decimal(raw) * unit(d)` is `from_raw(raw, d)`, exponent included."""
+    found = _UNITS.get(decimals)
+    if found is None:
+        found = _UNITS[decimals] = Decimal(1).scaleb(-decimals)
+    return found
+
+
 def to_raw(value: Decimal, decimals: int) -> int | None:
     """Return `value * 10**decimals` as an int, or None if that is not a whole number."""
-    scaled = value.scaleb(decimals)
+    # Multiplying by 1E+d is scaleb(d) (same coefficient, exponent and context rounding) and
+    # measures faster.
+    scaled = value * unit(-decimals)
     raw = int(scaled)
     return raw if raw == scaled else None
 
 
 def from_raw(raw: int, decimals: int) -> Decimal:
-    """Return the Decimal for a scaled integer."""
-    return Decimal(raw).scaleb(-decimals)
+    """Return the Decimal for a scaled integer (exponent -decimals, like scaleb)."""
+    return Decimal(raw) * unit(decimals)
 
 
 def ceil_div(numerator: int, denominator: int) -> int:

@@ -79,12 +79,20 @@ class Order:
         qty_raw: int,
         stp_mode: StpMode,
         time_ms: int,
+        trade_group_id: int = -1,
+        orig_quote_raw: int = 0,
+        stop_raw: int = 0,
+        trailing_delta: int = 0,
+        iceberg_raw: int = 0,
+        send_iceberg: bool = False,
+        strategy_id: int | None = None,
+        strategy_type: int | None = None,
     ) -> None:
         self.spec = spec
         self.order_id = order_id
         self.client_order_id = client_order_id
         self.account_id = account_id
-        self.trade_group_id = -1
+        self.trade_group_id = trade_group_id
         self.side = side
         self.is_buy = side is Side.BUY
         self.type = order_type
@@ -98,16 +106,16 @@ class Order:
         self.is_working = True
         self.status = OrderStatus.NEW
         self.order_list_id = -1
-        self.orig_quote_raw = 0
-        self.is_quote_order = False
-        self.stop_raw = 0
-        self.trailing_delta = 0
+        self.orig_quote_raw = orig_quote_raw
+        self.is_quote_order = orig_quote_raw != 0
+        self.stop_raw = stop_raw
+        self.trailing_delta = trailing_delta
         self.trailing_time_ms = -1
         self.trail_extreme_raw = 0
-        self.iceberg_raw = 0
-        self.send_iceberg = False
-        self.strategy_id: int | None = None
-        self.strategy_type: int | None = None
+        self.iceberg_raw = iceberg_raw
+        self.send_iceberg = send_iceberg
+        self.strategy_id = strategy_id
+        self.strategy_type = strategy_type
         self.executed_raw = 0
         self.cum_quote_raw = 0
         self.prevented_raw = 0

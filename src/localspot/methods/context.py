@@ -43,6 +43,15 @@ class Services:
     # request that caused it has been sent: market data streams, user data streams, the
     # dashboard. They must not block and must not raise.
     subscribers: list[Callable[[Command, int, list[Event]], None]] = field(default_factory=list)
+    # Called with (command, now_ms, events) right after the engine applied the command, in the
+    # engine's order, before anything else runs: for consumers that must see the state as of
+    # that command or keep the engine's order (userdata.py). Must not block and must not raise.
+    observers: list[Callable[[Command, int, list[Event]], None]] = field(default_factory=list)
+    # The user data stream subscriptions (userdata.UserDataStreams), set by app.py.
+    user_streams: Any = None
+    # Trade tapes and book update ids for market data methods and streams
+    # (marketdata.MarketData), set by app.py.
+    market_data: Any = None
 
     async def execute(self, command: Command) -> list[Event]:
         """Apply one state-changing command: the single door into the engine.
@@ -55,6 +64,8 @@ class Services:
         """
         now_ms = self.clock.now_ms()
         events = self.engine.apply(command, now_ms)
+        for observer in self.observers:
+            observer(command, now_ms, events)
         await self.journal.append(command, now_ms)
         deferred = DEFERRED_EVENTS.get()
         if deferred is None:
@@ -69,6 +80,13 @@ class Services:
             for subscriber in self.subscribers:
                 subscriber(command, now_ms, events)
 
+    async def persist(self, record: Any) -> None:
+        """Make a change kept outside the engine (an API key created or revoked) durable.
+
+        Call it right after making the change, with no await in between, as `execute` does.
+        """
+        await self.journal.append(record, self.clock.now_ms())
+
 
 Published = tuple["Command", int, list["Event"]]
 # Set by the pipeline for the duration of one request: events to publish after its reply.
@@ -80,8 +98,8 @@ DEFERRED_EVENTS: contextvars.ContextVar[list[Published] | None] = contextvars.Co
 class Journal(Protocol):
     """Where state-changing commands are made durable (storage/)."""
 
-    async def append(self, command: Command, now_ms: int) -> None:
-        """Return once `command` (applied at `now_ms`) is durable."""
+    async def append(self, command: Command | Any, now_ms: int) -> None:
+        """Return once `command` (applied at `now_ms`; or a key record) is durable."""
         ...
 
 
@@ -104,6 +122,13 @@ class Session:
     authorized_since_ms: int | None = None
     # subscriptionId -> subscription, filled by the user data stream methods.
     subscriptions: dict[int, Any] = field(default_factory=dict)
+    next_subscription_id: int = 0
+    # The connection (transport/ws_api.WsApiConnection: send_json, close), set when it opens.
+    sender: Any = None
+    # Run once after the response to the current request has been sent (userdata.py).
+    after_reply: list[Callable[[], None]] = field(default_factory=list)
+    # Run once when the connection has closed.
+    on_close: list[Callable[[], None]] = field(default_factory=list)
     connection_id: int = field(default_factory=lambda: next(_connection_ids))
 
     def __hash__(self) -> int:

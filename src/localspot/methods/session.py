@@ -51,8 +51,10 @@ def session_status(call: Call) -> dict[str, Any]:
 
 
 def session_logout(call: Call) -> dict[str, Any]:
-    """Forget the connection's API key."""
+    """Forget the connection's API key (and end the subscriptions made through it)."""
     session = _session(call)
+    if call.services.user_streams is not None:
+        call.services.user_streams.end_session_subscriptions(session, call.now_ms)
     session.api_key = None
     session.authorized_since_ms = None
     return session_info(call, session)

@@ -22,6 +22,7 @@ from localspot.domain.commands import ChangeBalance, CreateAccount
 from localspot.domain.events import AccountCreated, CommandRejected
 from localspot.domain.numbers import format_decimal
 from localspot.methods.context import Services
+from localspot.storage.records import KeyRevoked, key_created
 
 VERSION = "0.1.0"
 
@@ -142,14 +143,16 @@ def _commission(raw: Any, services: Services) -> CommissionRates:
     return CommissionRates(**base)
 
 
-def _create_key(services: Services, account_id: int, body: dict[str, Any]) -> ApiKey:
+async def _create_key(services: Services, account_id: int, body: dict[str, Any]) -> ApiKey:
     key_type, public_key, permissions = _key_request(body)
     try:
-        return services.keys.create(
+        key = services.keys.create(
             account_id, key_type, public_key_pem=public_key, permissions=permissions
         )
     except ValueError as exc:
         raise AdminError(400, str(exc)) from None
+    await services.persist(key_created(key))
+    return key
 
 
 def render_key(key: ApiKey) -> dict[str, Any]:
@@ -192,7 +195,7 @@ async def create_account(request: web.Request, services: Services) -> dict[str, 
     _key_request(body)  # validate before anything changes
     events = await services.execute(CreateAccount(tuple(balances.items()), commission))
     created = next(e for e in events if isinstance(e, AccountCreated))
-    key = _create_key(services, created.account_id, body)
+    key = await _create_key(services, created.account_id, body)
     account = services.engine.accounts.get(created.account_id)
     assert account is not None
     return {
@@ -247,7 +250,7 @@ async def add_key(request: web.Request, services: Services) -> dict[str, Any]:
     unknown = set(body) - {"keyType", "publicKey", "permissions"}
     if unknown:
         raise AdminError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
-    key = _create_key(services, account.account_id, body)
+    key = await _create_key(services, account.account_id, body)
     return {"accountId": account.account_id, **render_key(key)}
 
 
@@ -256,6 +259,10 @@ async def revoke_key(request: web.Request, services: Services) -> dict[str, Any]
     key = services.keys.revoke(request.match_info["api_key"])
     if key is None:
         raise AdminError(404, "no such apiKey")
+    await services.persist(KeyRevoked(key.api_key))
+    if services.user_streams is not None:
+        # user-data-stream.md "Event Stream Terminated": its subscriptions end.
+        services.user_streams.key_revoked(key.api_key, services.clock.now_ms())
     return {"apiKey": key.api_key, "revoked": True}
 
 

@@ -157,6 +157,10 @@ class WsApiConnection:
         await self.send_json(self._envelope(request_id, reply, params))
         # Events about this request's commands go out only after its response.
         self.services.publish(reply.deferred)
+        if self.session.after_reply:
+            callbacks, self.session.after_reply = self.session.after_reply, []
+            for callback in callbacks:
+                callback()
         if reply.close_connection:
             await self.close()
 
@@ -219,6 +223,7 @@ async def open_connection(
         time_unit_us=time_unit_us,
     )
     connection = WsApiConnection(ws, session, services, pipeline)
+    session.sender = connection
     services.sessions.add(session)
     connections.add(connection)
     try:
@@ -226,4 +231,6 @@ async def open_connection(
     finally:
         connections.discard(connection)
         services.sessions.discard(session)
+        for callback in session.on_close:
+            callback()
     return ws

@@ -1,0 +1,227 @@
+"""One symbol's market state, and how a single order's lock and open status are settled.
+
+`MarketState` holds everything a symbol's market remembers: its `OrderBook` (book.py), every
+order by id and by client id, the open orders per account, trades, prevented matches,
+amendments, waiting stop orders and the per-symbol id counters. The behaviour is layered on top,
+one concern per module (the class chain is `MarketState` <- `SelfTradePrevention` (stp.py) <-
+`Matching` (matching.py) <- `StopOrders` (stop_orders.py) <- `Placing` (placing.py) <- `Market`
+(market.py)); each layer only calls down the chain.
+
+Invariants kept here:
+- An open order's `locked_raw` is exactly what it may still spend (`_relock`), and a terminal
+  order holds no lock and is not in `open_by_account` (`_close`).
+- Amounts are raw ints (symbols.py) inside; a balance move converts once, at the ledger, with
+  `Decimal(raw) * unit` (numbers.py: the same Decimal as `from_raw`).
+
+Ids are per-symbol counters: orderId and tradeId from 1, preventedMatchId from 0, executionId
+from 1. Nothing reads a clock; `now_ms` is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
+
+from localspot.domain.accounts import Account, Accounts, Balance, CommissionRates, Ledger
+from localspot.domain.book import OrderBook
+from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus, SymbolStatus
+from localspot.domain.events import Event, OrderExpired
+from localspot.domain.filters import FilterRules
+from localspot.domain.numbers import ZERO, unit
+from localspot.domain.orders import AccountTrade, Amendment, Order, PreventedMatch, Trade
+from localspot.domain.symbols import SymbolSpec
+
+_EXPIRED_IN_MATCH = OrderStatus.EXPIRED_IN_MATCH
+_PRICE_CACHE_SIZE = 4096
+
+FeeRates = tuple[Decimal, Decimal, Decimal, Decimal]
+"""Commission rates indexed by 2 * is_maker + is_buyer (taker-seller ... maker-buyer)."""
+
+
+class MarketState:
+    """State of one symbol, and the balance moves of one order."""
+
+    def __init__(
+        self,
+        spec: SymbolSpec,
+        accounts: Accounts,
+        ledger: Ledger,
+        new_client_id: Callable[[], str],
+    ) -> None:
+        self.spec = spec
+        self.accounts = accounts
+        self.account_by_id = accounts.by_id
+        self.ledger = ledger
+        self.new_client_id = new_client_id
+        self.book = OrderBook()
+        self.rules = FilterRules(spec)
+        self.next_order_id = 1
+        self.next_trade_id = 1
+        self.next_prevented_match_id = 0
+        self.next_execution_id = 1
+        self.orders: dict[int, Order] = {}
+        self.open_by_account: dict[int, dict[int, Order]] = {}
+        self.open_algo: dict[int, int] = {}
+        self.open_iceberg: dict[int, int] = {}
+        self.permitted: dict[tuple[str, ...], bool] = {}
+        self.client_ids: dict[tuple[int, str], Order] = {}
+        self.trades: list[Trade] = []
+        self.trades_by_account: dict[int, list[AccountTrade]] = {}
+        self.prevented: list[PreventedMatch] = []
+        self.amendments: dict[int, list[Amendment]] = {}
+        self.waiting_stops: list[Order] = []
+        self.triggered: list[Order] = []
+        self.last_price_raw: int | None = None
+        nd, qd = spec.notional_decimals, spec.quote_decimals
+        self.quote_mul = 10 ** (qd - nd) if qd > nd else 1
+        self.quote_div = 10 ** (nd - qd) if nd >= qd else 1
+        self.qd, self.pd, self.ad = spec.qty_decimals, spec.price_decimals, qd
+        # Decimal(raw) * unit == from_raw(raw, decimals), with the same exponent.
+        self.qty_unit, self.price_unit, self.quote_unit = unit(self.qd), unit(self.pd), unit(qd)
+        self.lot_step = spec.raw.step or 1
+        self.base_asset, self.quote_asset = spec.base_asset, spec.quote_asset
+        self.base_quantum = Decimal(1).scaleb(-spec.base_commission_precision)
+        self.quote_quantum = Decimal(1).scaleb(-spec.quote_commission_precision)
+        self.is_trading = spec.status is SymbolStatus.TRADING
+        self.fee_rates: dict[int, tuple[CommissionRates, FeeRates]] = {}
+        self.price_cache: dict[int, Decimal] = {}
+
+    # -- amounts ---------------------------------------------------------------------------
+
+    def quote_of(self, price_raw: int, qty_raw: int) -> int:
+        """Quote amount (raw, truncated) of `qty_raw` at `price_raw`."""
+        return price_raw * qty_raw * self.quote_mul // self.quote_div
+
+    def affordable(self, price_raw: int, quote_raw: int, cap: int) -> int:
+        """Largest lot-step multiple <= cap whose quote at `price_raw` is <= quote_raw."""
+        most = ((quote_raw + 1) * self.quote_div - 1) // (price_raw * self.quote_mul)
+        most -= most % self.lot_step
+        return min(cap, most)
+
+    def price_decimal(self, price_raw: int) -> Decimal:
+        """Return a raw price as a Decimal (memoised: trades repeat a few price levels)."""
+        cache = self.price_cache
+        found = cache.get(price_raw)
+        if found is None:
+            if len(cache) >= _PRICE_CACHE_SIZE:
+                cache.clear()
+            found = cache[price_raw] = Decimal(price_raw) * self.price_unit
+        return found
+
+    def _execution_id(self) -> int:
+        value = self.next_execution_id
+        self.next_execution_id = value + 1
+        return value
+
+    def _account(self, account_id: int) -> Account:
+        account = self.accounts.get(account_id)
+        assert account is not None, account_id
+        return account
+
+    def _fee(self, account: Account, is_maker: bool, is_buyer: bool, received: Decimal) -> Decimal:
+        """Commission on `received` (commission_faq.md): (maker|taker + buyer|seller) rate."""
+        rates = account.commission
+        known = self.fee_rates.get(account.account_id)
+        if known is None or known[0] is not rates:
+            table = (
+                rates.taker + rates.seller,
+                rates.taker + rates.buyer,
+                rates.maker + rates.seller,
+                rates.maker + rates.buyer,
+            )
+            known = self.fee_rates[account.account_id] = (rates, table)
+        rate = known[1][2 * is_maker + is_buyer]
+        if not rate:
+            return ZERO
+        quantum = self.base_quantum if is_buyer else self.quote_quantum
+        return (received * rate).quantize(quantum, rounding=ROUND_DOWN)
+
+    # -- one order's lock and open status --------------------------------------------------
+
+    def _balance(self, order: Order) -> Balance:
+        """The balance an order locks (quote for a BUY, base for a SELL), marked as moved."""
+        asset = self.quote_asset if order.is_buy else self.base_asset
+        return self.ledger.touch(self.account_by_id[order.account_id], asset)
+
+    def _relock(self, order: Order) -> None:
+        # Keep exactly what the rest of the order may still spend locked (market.py docstring).
+        if order.is_buy:
+            if not order.price_raw:
+                return
+            required = (
+                order.price_raw
+                * (order.qty_raw - order.executed_raw - order.prevented_raw)
+                * self.quote_mul
+                // self.quote_div
+            )
+        else:
+            required = order.qty_raw - order.executed_raw - order.prevented_raw
+        excess = order.locked_raw - required
+        if excess > 0:
+            order.locked_raw = required
+            self._unlock(order, excess)
+
+    def _unlock(self, order: Order, amount_raw: int) -> None:
+        amount = Decimal(amount_raw) * (self.quote_unit if order.is_buy else self.qty_unit)
+        if amount:
+            balance = self._balance(order)
+            balance.locked -= amount
+            balance.free += amount
+
+    def _close(self, order: Order) -> None:
+        """Finish a terminal order: release its lock and forget it as open."""
+        if order.locked_raw:
+            self._unlock(order, order.locked_raw)
+            order.locked_raw = 0
+        account_id = order.account_id
+        by_account = self.open_by_account.get(account_id)
+        if by_account is None or by_account.pop(order.order_id, None) is None:
+            return
+        if not by_account:
+            del self.open_by_account[account_id]
+        if order.type.is_stop:
+            self.open_algo[account_id] -= 1
+        if order.iceberg_raw:
+            self.open_iceberg[account_id] -= 1
+
+    def _expire(
+        self,
+        order: Order,
+        status: OrderStatus,
+        reason: ExpiryReason,
+        last_prevented_raw: int,
+        now_ms: int,
+        events: list[Event],
+    ) -> None:
+        order.status = status
+        order.expiry_reason = reason
+        order.update_time_ms = now_ms
+        if order.in_book:
+            self.book.remove(order)
+        self._close(order)
+        qty_unit = self.qty_unit
+        execution_id = self.next_execution_id
+        self.next_execution_id = execution_id + 1
+        events.append(
+            OrderExpired(
+                order,
+                status,
+                ExecutionType.TRADE_PREVENTION
+                if status is _EXPIRED_IN_MATCH
+                else ExecutionType.EXPIRED,
+                reason,
+                Decimal(order.executed_raw) * qty_unit,
+                Decimal(order.cum_quote_raw) * self.quote_unit,
+                Decimal(order.prevented_raw) * qty_unit,
+                Decimal(last_prevented_raw) * qty_unit,
+                execution_id,
+                now_ms,
+            )
+        )
+
+    def _rename(self, order: Order, new_client_id: str) -> None:
+        key = (order.account_id, order.client_order_id)
+        if self.client_ids.get(key) is order:
+            del self.client_ids[key]
+        order.client_order_id = new_client_id
+        self.client_ids[(order.account_id, new_client_id)] = order

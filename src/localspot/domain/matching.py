@@ -1,0 +1,256 @@
+"""Matching: a working order against the opposite side of the book, one trade at a time.
+
+Matching is price-time priority (book.py). A taker walks the opposite side from the best level
+while it crosses; each trade is at the maker's price for min(taker remaining, maker visible).
+Self-trades are handled by STP (stp.py) before any trade. What a taker leaves is then settled by
+its kind: a FOK that cannot fill completely expires before trading, a MARKET-like or IOC
+remainder expires, a GTC remainder rests (an iceberg shows its visible part only).
+
+Each fill takes the traded amounts out of the two orders' locks; the buyer receives base, the
+seller quote, each less commission on what it receives (market.py "Balances"). Balance moves
+here are written out (the ledger's `touch`, then the same Decimal arithmetic as
+`Ledger.spend_locked`/`credit`) because this is the engine's hot loop.
+
+Cost: a trade is O(1) apart from dropping an emptied level (a bisect in the side's key list);
+a non-crossing order costs one comparison with the best opposite price.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from localspot.domain import stops
+from localspot.domain.book import PriceLevel
+from localspot.domain.enums import ExpiryReason, OrderStatus, OrderType, StpMode, TimeInForce
+from localspot.domain.events import Event, TradeExecuted
+from localspot.domain.numbers import ZERO
+from localspot.domain.orders import AccountTrade, Order, Trade
+from localspot.domain.stp import SelfTradePrevention, effective_mode, is_self_trade
+
+MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
+"""Types that execute at market: valued at the reference price, their remainder expires."""
+
+_OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+_FILLED, _PARTIAL = OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED
+_GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
+_STP_NONE = StpMode.NONE
+
+
+class Matching(SelfTradePrevention):
+    """Working orders: matching, trades, fills and what a taker leaves."""
+
+    def _work(self, order: Order, now_ms: int, events: list[Event]) -> None:
+        if order.time_in_force is _FOK and not self._can_fill_fully(order):
+            reason = ExpiryReason.UNFILLED_FOK_ORDER_EXPIRED
+            self._expire(order, OrderStatus.EXPIRED, reason, 0, now_ms, events)
+            return
+        order_type = order.type
+        if order_type is not OrderType.LIMIT_MAKER:
+            self._match(order, now_ms, events)
+        if order.status not in _OPEN:
+            return
+        if order_type in MARKET_LIKE:
+            reason = ExpiryReason.INSUFFICIENT_LIQUIDITY
+            self._expire(order, OrderStatus.EXPIRED, reason, 0, now_ms, events)
+        elif order.time_in_force is not _GTC:
+            reason = ExpiryReason.UNFILLED_IOC_QUANTITY_EXPIRED
+            self._expire(order, OrderStatus.EXPIRED, reason, 0, now_ms, events)
+        else:
+            remaining = order.qty_raw - order.executed_raw - order.prevented_raw
+            iceberg = order.iceberg_raw
+            order.visible_raw = iceberg if iceberg and iceberg < remaining else remaining
+            self.book.add(order)
+
+    def _can_fill_fully(self, order: Order) -> bool:
+        need = order.remaining_raw
+        stp_on = order.stp_mode is not _STP_NONE
+        for level in self.book.opposite_of(order).levels_best_first():
+            price = level.price_raw
+            if price > order.price_raw if order.is_buy else price < order.price_raw:
+                return False
+            for maker in level.live():
+                if stp_on and is_self_trade(order, maker):
+                    if effective_mode(order, maker) is StpMode.EXPIRE_MAKER:
+                        continue
+                    return False
+                need -= maker.remaining_raw
+                if need <= 0:
+                    return True
+        return False
+
+    def _match(self, taker: Order, now_ms: int, events: list[Event]) -> None:
+        is_buy = taker.is_buy
+        opposite = self.book.asks if is_buy else self.book.bids
+        keys, levels, sign = opposite.keys, opposite.levels, opposite.sign
+        limit = 0 if taker.type in MARKET_LIKE else taker.price_raw
+        spend_lock = is_buy and not limit
+        stp_on = taker.stp_mode is not _STP_NONE
+        taker_account_id, taker_group = taker.account_id, taker.trade_group_id
+        while True:
+            remaining = taker.qty_raw - taker.executed_raw - taker.prevented_raw
+            if remaining <= 0 or not keys:
+                return
+            level = levels[keys[-1] * sign]
+            price = level.price_raw
+            if limit and (price > limit if is_buy else price < limit):
+                return
+            maker = level.head()
+            assert maker is not None
+            if stp_on and (
+                maker.account_id == taker_account_id
+                or (taker_group >= 0 and maker.trade_group_id == taker_group)
+            ):
+                if not self._prevent(taker, maker, level, now_ms, events):
+                    return
+                continue
+            visible = maker.visible_raw
+            qty = visible if visible < remaining else remaining
+            if spend_lock:
+                qty = self.affordable(price, taker.locked_raw, qty)
+                if not qty:
+                    return
+            self._trade(maker, taker, level, qty, now_ms, events)
+
+    def _trade(
+        self,
+        maker: Order,
+        taker: Order,
+        level: PriceLevel,
+        qty: int,
+        now_ms: int,
+        events: list[Event],
+    ) -> None:
+        price = level.price_raw
+        quote = price * qty * self.quote_mul // self.quote_div
+        taker_buys = taker.is_buy
+        buyer, seller = (taker, maker) if taker_buys else (maker, taker)
+        buyer_account = self.account_by_id[buyer.account_id]
+        seller_account = self.account_by_id[seller.account_id]
+        qty_unit, quote_unit = self.qty_unit, self.quote_unit
+        qty_d, quote_d = Decimal(qty) * qty_unit, Decimal(quote) * quote_unit
+        buyer_fee = self._fee(buyer_account, not taker_buys, True, qty_d)
+        seller_fee = self._fee(seller_account, taker_buys, False, quote_d)
+        # Ledger.spend_locked(buyer, quote), spend_locked(seller, base),
+        # credit(buyer, base, fee), credit(seller, quote, fee), in that order.
+        base, quote_asset = self.base_asset, self.quote_asset
+        ledger = self.ledger
+        touch, collected = ledger.touch, ledger.collected
+        if quote_d:
+            touch(buyer_account, quote_asset).locked -= quote_d
+        if qty_d:
+            touch(seller_account, base).locked -= qty_d
+            touch(buyer_account, base).free += qty_d - buyer_fee
+        if buyer_fee:
+            collected[base] = collected.get(base, ZERO) + buyer_fee
+        if quote_d:
+            touch(seller_account, quote_asset).free += quote_d - seller_fee
+        if seller_fee:
+            collected[quote_asset] = collected.get(quote_asset, ZERO) + seller_fee
+        buyer.locked_raw -= quote
+        seller.locked_raw -= qty
+        maker.executed_raw += qty
+        maker.cum_quote_raw += quote
+        maker.update_time_ms = now_ms
+        taker.executed_raw += qty
+        taker.cum_quote_raw += quote
+        taker.update_time_ms = now_ms
+        maker.visible_raw -= qty
+        level.total_raw -= qty
+        self._after_fill(maker, level)
+        self._after_fill(taker, None)
+        trade_id = self.next_trade_id
+        self.next_trade_id = trade_id + 1
+        buyer_is_maker = not taker_buys
+        trade = Trade(
+            self.spec.symbol,
+            trade_id,
+            self.price_decimal(price),
+            qty_d,
+            quote_d,
+            now_ms,
+            buyer.order_id,
+            seller.order_id,
+            buyer_account.account_id,
+            seller_account.account_id,
+            buyer_is_maker,
+            buyer_fee,
+            base,
+            seller_fee,
+            quote_asset,
+        )
+        self._record_trade(trade, price, qty, now_ms)
+        execution_id = self.next_execution_id
+        self.next_execution_id = execution_id + 2
+        events.append(
+            TradeExecuted(
+                trade,
+                maker,
+                taker,
+                maker.status,
+                Decimal(maker.executed_raw) * qty_unit,
+                Decimal(maker.cum_quote_raw) * quote_unit,
+                execution_id,
+                taker.status,
+                Decimal(taker.executed_raw) * qty_unit,
+                Decimal(taker.cum_quote_raw) * quote_unit,
+                execution_id + 1,
+            )
+        )
+
+    def _after_fill(self, order: Order, level: PriceLevel | None) -> None:
+        if order.qty_raw - order.executed_raw - order.prevented_raw <= 0:
+            order.status = _FILLED
+            if order.in_book:
+                self.book.remove(order)
+            self._close(order)
+            return
+        order.status = _PARTIAL
+        if level is not None and order.visible_raw == 0:
+            self._refill(order, level)
+        self._relock(order)
+
+    def _refill(self, order: Order, level: PriceLevel) -> None:
+        # An iceberg's next visible part joins the back of its level (price-time priority).
+        remaining = order.remaining_raw
+        order.visible_raw = min(order.iceberg_raw, remaining) if order.iceberg_raw else remaining
+        level.total_raw += order.visible_raw
+        self.book.requeue(order, level)
+
+    def _record_trade(self, trade: Trade, price_raw: int, qty_raw: int, now_ms: int) -> None:
+        self.trades.append(trade)
+        by_account = self.trades_by_account
+        for account_id, is_buyer in (
+            (trade.buyer_account_id, True),
+            (trade.seller_account_id, False),
+        ):
+            mine = by_account.get(account_id)
+            if mine is None:
+                mine = by_account[account_id] = []
+            mine.append(AccountTrade(trade, is_buyer))
+        self.rules.record_trade(now_ms, price_raw, qty_raw)
+        self.last_price_raw = price_raw
+        if self.waiting_stops:
+            self._observe_stops(price_raw, now_ms)
+
+    def _observe_stops(self, price_raw: int, now_ms: int) -> None:
+        fired = [o for o in self.waiting_stops if stops.observe(o, price_raw, now_ms)]
+        if fired:
+            self.waiting_stops = [o for o in self.waiting_stops if o not in fired]
+            self.triggered.extend(fired)
+
+    def _sweep(self, order: Order, want_raw: int | None, budget_raw: int | None) -> tuple[int, int]:
+        """Walk the opposite side as a market order would: (fillable qty, quote cost)."""
+        qty = cost = 0
+        for level in self.book.opposite_of(order).levels_best_first():
+            price = level.price_raw
+            for maker in level.live():
+                take = maker.remaining_raw
+                if want_raw is not None:
+                    take = min(take, want_raw - qty)
+                if budget_raw is not None:
+                    take = self.affordable(price, budget_raw - cost, take)
+                if take <= 0:
+                    return qty, cost
+                qty += take
+                cost += self.quote_of(price, take)
+        return qty, cost

@@ -1,0 +1,242 @@
+"""One suite, two storages (memory, SQLite), plus the codec and SQLite's own guarantees."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import typing
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from localspot.auth.signatures import KeyType
+from localspot.domain import commands as c
+from localspot.domain.accounts import CommissionRates
+from localspot.domain.enums import CancelRestrictions, OrderType, Side, StpMode, TimeInForce
+from localspot.storage.codec import CodecError, default_codec
+from localspot.storage.memory import MemoryStorage
+from localspot.storage.protocol import Clear, Record, Snapshot, Storage, StorageError
+from localspot.storage.records import KeyCreated, KeyRevoked
+from localspot.storage.sqlite import DB_NAME, SqliteStorage
+
+ENTRIES = [
+    c.CreateAccount(
+        (("BTC", Decimal("1.5")), ("USDT", Decimal("100"))),
+        CommissionRates(maker=Decimal("0.001")),
+        ("SPOT",),
+        7,
+    ),
+    c.ChangeBalance(1, "BTC", Decimal("-0.00000001"), "add"),
+    c.PlaceOrder(
+        1,
+        "BTCUSDT",
+        Side.BUY,
+        OrderType.LIMIT,
+        TimeInForce.GTC,
+        quantity=Decimal("0.10000000"),
+        price=Decimal("30000"),
+        client_order_id="x",
+        stp_mode=StpMode.EXPIRE_BOTH,
+        trailing_delta=None,
+    ),
+    c.CancelOrder(1, "BTCUSDT", order_id=3, cancel_restrictions=CancelRestrictions.ONLY_NEW),
+    c.CancelOpenOrders(2, "ETHUSDT"),
+    c.AmendOrder(1, "BTCUSDT", Decimal("0.05"), order_id=1),
+    KeyCreated(1, "k", KeyType.HMAC_SHA256, ("TRADE", "USER_DATA"), secret_key="s"),
+    KeyRevoked("k"),
+]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Storage]:
+    opened: list[Storage] = []
+
+    def make() -> Storage:
+        for storage in opened:  # reopening: the previous one is closed first
+            storage.close()
+        storage = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path)
+        if request.param == "memory" and opened:
+            storage = opened[0]  # memory "reopens" as itself
+        opened.append(storage)
+        return storage
+
+    yield make
+    for storage in opened:
+        storage.close()
+
+
+def records(start: int, entries: list[object]) -> list[Record]:
+    return [Record(start + i, 1000 + start + i, e) for i, e in enumerate(entries)]
+
+
+def test_every_command_type_is_covered_by_the_codec():
+    kinds = set(default_codec().kinds())
+    assert {t.__name__ for t in typing.get_args(c.Command)} <= kinds
+    assert {type(e).__name__ for e in ENTRIES} == kinds
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: type(e).__name__)
+def test_codec_round_trips_exactly(entry):
+    codec = default_codec()
+    kind, payload = codec.encode(entry)
+    decoded = codec.decode(kind, payload)
+    assert decoded == entry
+    assert [str(v) for v in _decimals(decoded)] == [str(v) for v in _decimals(entry)]
+    assert codec.from_json(codec.to_json(entry)) == entry
+
+
+def _decimals(value: object) -> list[Decimal]:
+    if isinstance(value, Decimal):
+        return [value]
+    if isinstance(value, tuple):
+        return [d for v in value for d in _decimals(v)]
+    if hasattr(value, "__dataclass_fields__"):
+        return [d for f in value.__dataclass_fields__ for d in _decimals(getattr(value, f))]
+    return []
+
+
+def test_codec_fills_missing_fields_with_defaults_and_refuses_unknown_ones():
+    codec = default_codec()
+    assert codec.decode("CancelOpenOrders", b'{"account_id":1,"symbol":"X"}') == (
+        c.CancelOpenOrders(1, "X")
+    )
+    with pytest.raises(CodecError, match="unknown field"):
+        codec.decode("CancelOpenOrders", b'{"account_id":1,"symbol":"X","new":1}')
+    with pytest.raises(CodecError, match="unknown journal entry kind 'Teleport'"):
+        codec.decode("Teleport", b"{}")
+    with pytest.raises(CodecError, match="decimal must be a string"):
+        codec.decode("AmendOrder", b'{"account_id":1,"symbol":"X","new_qty":0.1}')
+
+
+def test_commit_then_read_back(make_storage):
+    storage = make_storage()
+    assert (storage.last_seq(), list(storage.records()), storage.latest_snapshot()) == (0, [], None)
+    storage.commit(records(1, ENTRIES[:3]))
+    storage.commit([*records(4, ENTRIES[3:5]), Snapshot(5, 42, b"blob")])
+    storage.commit(records(6, ENTRIES[5:]))
+    assert list(storage.records()) == records(1, ENTRIES)
+    assert [r.seq for r in storage.records(after_seq=5)] == [6, 7, 8]
+    assert storage.latest_snapshot() == Snapshot(5, 42, b"blob")
+    assert storage.last_seq() == 8
+
+
+def test_clear_forgets_journal_and_snapshots_but_not_the_sequence(make_storage):
+    storage = make_storage()
+    storage.commit([*records(1, ENTRIES[:2]), Snapshot(2, 1, b"old")])
+    storage.commit([Clear(), *records(3, ENTRIES[2:3])])
+    assert [r.seq for r in storage.records()] == [3]
+    assert storage.latest_snapshot() is None
+    storage = make_storage()
+    assert storage.last_seq() == 3
+    storage.commit([Clear()])
+    assert make_storage().last_seq() == 3
+
+
+def test_state_survives_reopening(make_storage):
+    storage = make_storage()
+    storage.commit([*records(1, ENTRIES), Snapshot(4, 9, b"snap")])
+    storage = make_storage()
+    assert list(storage.records()) == records(1, ENTRIES)
+    assert storage.latest_snapshot() == Snapshot(4, 9, b"snap")
+    assert storage.last_seq() == len(ENTRIES)
+
+
+def test_newest_snapshot_wins(make_storage):
+    storage = make_storage()
+    storage.commit(records(1, ENTRIES[:3]))
+    for seq in (1, 2, 3):
+        storage.commit([Snapshot(seq, seq, b"s%d" % seq)])
+    assert storage.latest_snapshot() == Snapshot(3, 3, b"s3")
+
+
+# -- SQLite only ------------------------------------------------------------------------------
+
+
+def _corrupt(path: Path, seq: int, payload: bytes) -> None:
+    with sqlite3.connect(path / DB_NAME) as db:
+        db.execute("UPDATE journal SET payload = ? WHERE seq = ?", (payload, seq))
+
+
+def test_torn_tail_record_is_dropped_with_a_log_line(tmp_path, caplog):
+    storage = SqliteStorage(tmp_path)
+    storage.commit([*records(1, ENTRIES[:4]), Snapshot(4, 1, b"past the tear")])
+    storage.close()
+    _corrupt(tmp_path, 4, b'{"account_id":1,"sym')  # the last write, cut short
+    with caplog.at_level(logging.WARNING, logger="localspot.storage"):
+        storage = SqliteStorage(tmp_path)
+    assert "dropping 1 unreadable journal record(s) at the tail (seq 4..4)" in caplog.text
+    assert list(storage.records()) == records(1, ENTRIES[:3])
+    assert storage.latest_snapshot() is None  # it included the dropped record
+    storage.commit(records(4, ENTRIES[4:5]))  # the sequence goes on where the prefix ends
+    assert [r.seq for r in storage.records()] == [1, 2, 3, 4]
+    storage.close()
+
+
+def test_corrupt_record_in_the_middle_is_refused(tmp_path):
+    storage = SqliteStorage(tmp_path)
+    storage.commit(records(1, ENTRIES[:4]))
+    storage.close()
+    _corrupt(tmp_path, 2, b"{}")
+    storage = SqliteStorage(tmp_path)
+    with pytest.raises(StorageError, match=r"seq 2 .* is corrupt and is not the last one"):
+        list(storage.records())
+    storage.close()
+
+
+def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
+    SqliteStorage(tmp_path).close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StorageError, match="written by a newer localspot \\(schema version 99"):
+        SqliteStorage(tmp_path)
+
+
+def test_older_schema_without_migration_is_refused(tmp_path):
+    SqliteStorage(tmp_path).close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    with pytest.raises(StorageError, match="schema version 0, which this localspot cannot"):
+        SqliteStorage(tmp_path)
+
+
+def test_older_schema_is_migrated(tmp_path, monkeypatch):
+    from localspot.storage import sqlite as module
+
+    SqliteStorage(tmp_path).close()
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    migrated = []
+    monkeypatch.setitem(module.MIGRATIONS, 0, migrated.append)
+    storage = SqliteStorage(tmp_path)
+    storage.close()
+    assert len(migrated) == 1
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        version = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    assert version == ("1",)
+
+
+def test_a_foreign_file_is_refused(tmp_path):
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("CREATE TABLE orders (id INTEGER)")
+    with pytest.raises(StorageError, match="is not a localspot data file"):
+        SqliteStorage(tmp_path)
+
+
+def test_a_data_dir_is_used_by_one_server_at_a_time(tmp_path):
+    first = SqliteStorage(tmp_path)
+    with pytest.raises(StorageError, match="is in use by another localspot process"):
+        SqliteStorage(tmp_path)
+    first.close()
+    SqliteStorage(tmp_path).close()
+
+
+def test_read_only_opening_needs_an_existing_dir(tmp_path):
+    with pytest.raises(StorageError, match="holds no localspot data"):
+        SqliteStorage(tmp_path / "nothing", read_only=True)
+
+
+def test_synchronous_level_is_checked(tmp_path):
+    with pytest.raises(StorageError, match="synchronous must be one of"):
+        SqliteStorage(tmp_path, synchronous="SOMETIMES")
