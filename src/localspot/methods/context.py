@@ -6,9 +6,10 @@ import contextvars
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from localspot import errors
+from localspot.errors import BinanceError
 
 if TYPE_CHECKING:
     from localspot.auth.keys import ApiKey, KeyStore
@@ -62,17 +63,33 @@ class Services:
         after the reply: inside a request they wait in that request's deferred list until the
         transport has sent the response (`publish`); outside one they go out at once.
         """
+        return await self.execute_view(command, _identity)
+
+    async def execute_view(self, command: Command, view: Callable[[list[Event]], T]) -> T:
+        """Like `execute`, returning `view(events)` computed right after the engine applied it.
+
+        A reply must describe the state its own command produced: while this call waits for
+        the journal, other commands may change the same orders. A `BinanceError` from `view`
+        (a rejection) is raised once the command is durable, like the view's result.
+        """
         now_ms = self.clock.now_ms()
         events = self.engine.apply(command, now_ms)
         for observer in self.observers:
             observer(command, now_ms, events)
+        failure: BinanceError | None = None
+        try:
+            result = view(events)
+        except BinanceError as exc:
+            failure = exc
         await self.journal.append(command, now_ms)
         deferred = DEFERRED_EVENTS.get()
         if deferred is None:
             self.publish([(command, now_ms, events)])
         else:
             deferred.append((command, now_ms, events))
-        return events
+        if failure is not None:
+            raise failure
+        return result
 
     def publish(self, batches: list[Published]) -> None:
         """Hand executed commands' events to every subscriber, in order."""
@@ -89,6 +106,13 @@ class Services:
 
 
 Published = tuple["Command", int, list["Event"]]
+T = TypeVar("T")
+
+
+def _identity(events: list[Event]) -> list[Event]:
+    return events
+
+
 # Set by the pipeline for the duration of one request: events to publish after its reply.
 DEFERRED_EVENTS: contextvars.ContextVar[list[Published] | None] = contextvars.ContextVar(
     "deferred_events", default=None

@@ -128,9 +128,12 @@ async def order_place(call: Call) -> dict[str, Any]:
     """Place a new order."""
     command = order_params.place_order(call.params, call.account.account_id)
     response_type = order_params.response_type(call.params, command.order_type)
-    events = accepted(await call.services.execute(command))
-    count_orders(call, events)
-    return _placement(call, events, response_type)
+
+    def view(events: list[Event]) -> dict[str, Any]:
+        count_orders(call, accepted(events))
+        return _placement(call, events, response_type)
+
+    return await call.services.execute_view(command, view)
 
 
 def order_test_weight(p: Params) -> int:
@@ -154,8 +157,8 @@ def order_test(call: Call) -> dict[str, Any]:
 async def order_cancel(call: Call) -> dict[str, Any]:
     """Cancel one open order."""
     command = order_params.cancel_order(call.params, call.account.account_id)
-    events = accepted(await call.services.execute(command))
-    return _canceled_views(call, events)[0]
+    views = await call.services.execute_view(command, lambda e: _canceled_views(call, accepted(e)))
+    return views[0]
 
 
 async def open_orders_cancel_all(call: Call) -> list[dict[str, Any]]:
@@ -163,8 +166,7 @@ async def open_orders_cancel_all(call: Call) -> list[dict[str, Any]]:
     symbol = call.params.symbol("symbol")
     assert symbol is not None
     command = CancelOpenOrders(call.account.account_id, symbol)
-    events = accepted(await call.services.execute(command))
-    return _canceled_views(call, events)
+    return await call.services.execute_view(command, lambda e: _canceled_views(call, accepted(e)))
 
 
 async def order_cancel_replace(call: Call) -> dict[str, Any]:
@@ -200,9 +202,12 @@ async def order_cancel_replace(call: Call) -> dict[str, Any]:
 async def order_amend_keep_priority(call: Call) -> dict[str, Any]:
     """Reduce an open order's quantity, keeping its place in the book."""
     command = order_params.amend_order(call.params, call.account.account_id)
-    events = accepted(await call.services.execute(command))
-    amended = next(e for e in events if isinstance(e, OrderAmended))
-    return render.amended(call, amended.order, amended.amendment)
+
+    def view(events: list[Event]) -> dict[str, Any]:
+        amended = next(e for e in accepted(events) if isinstance(e, OrderAmended))
+        return render.amended(call, amended.order, amended.amendment)
+
+    return await call.services.execute_view(command, view)
 
 
 # --- engine outcomes --------------------------------------------------------------------------
@@ -301,21 +306,25 @@ def _order_limit_error(call: Call) -> BinanceError | None:
 
 async def _cancel_half(call: Call, command: CancelOrder) -> Half:
     try:
-        events = accepted(await call.services.execute(command))
+        views = await call.services.execute_view(
+            command, lambda e: _canceled_views(call, accepted(e))
+        )
     except BinanceError as exc:
         return False, _error_body(exc)
-    return True, _canceled_views(call, events)[0]
+    return True, views[0]
 
 
 async def _new_order_half(
     call: Call, command: PlaceOrder, response_type: OrderResponseType
 ) -> Half:
+    def view(events: list[Event]) -> dict[str, Any]:
+        credit_fills(call.services.limiter, accepted(events), call.now_ms)
+        return _placement(call, events, response_type)
+
     try:
-        events = accepted(await call.services.execute(command))
+        return True, await call.services.execute_view(command, view)
     except BinanceError as exc:
         return False, _error_body(exc)
-    credit_fills(call.services.limiter, events, call.now_ms)
-    return True, _placement(call, events, response_type)
 
 
 def _error_body(exc: BinanceError) -> dict[str, Any]:
