@@ -347,7 +347,11 @@ class StreamServer:
                 self.limiter.charge_connection(ip, services.clock.now_ms())
         except BinanceError as exc:
             return web.json_response(exc.body(), status=exc.status, dumps=jsonio.dumps_text)
-        ws = web.WebSocketResponse(autoping=False, max_msg_size=services.config.max_frame_bytes)
+        # No permessage-deflate: compressing every frame for every subscriber costs more than
+        # the matching itself.
+        ws = web.WebSocketResponse(
+            autoping=False, max_msg_size=services.config.max_frame_bytes, compress=False
+        )
         await ws.prepare(request)
         connection = StreamConnection(ws, self, combined=combined, time_unit_us=time_unit_us)
         try:
