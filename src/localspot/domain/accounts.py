@@ -130,6 +130,19 @@ class Ledger:
             balance = assets[asset] = account.balance(asset)
         return balance
 
+    def touch_both(self, account: Account, first: str, second: str) -> tuple[Balance, Balance]:
+        """`touch` two assets of one account."""
+        assets = self.touched.get(account.account_id)
+        if assets is None:
+            assets = self.touched[account.account_id] = {}
+        one = assets.get(first)
+        if one is None:
+            one = assets[first] = account.balance(first)
+        two = assets.get(second)
+        if two is None:
+            two = assets[second] = account.balance(second)
+        return one, two
+
     def lock(self, account: Account, asset: str, amount: Decimal) -> bool:
         """Move `amount` from free to locked; False (and no change) if free is short."""
         balance = account.balances.get(asset)

@@ -250,7 +250,13 @@ class Engine:
     def my_trades(self, account_id: int, symbol: str) -> list[AccountTrade]:
         """Trades of an account on a symbol, by tradeId (myTrades)."""
         market = self.markets.get(symbol)
-        return [] if market is None else list(market.trades_by_account.get(account_id, ()))
+        if market is None:
+            return []
+        trades = market.trades
+        return [
+            AccountTrade(trades[ref >> 1], bool(ref & 1))
+            for ref in market.trade_refs.get(account_id, ())
+        ]
 
     def trades(self, symbol: str) -> list[Trade]:
         """All trades of a symbol, by tradeId (recent/historical trades)."""

@@ -117,6 +117,7 @@ class FilterRules:
         windows = {f.avg_price_mins for f in (pp, ps, mn, nt) if f is not None}
         self.averages = {mins: AveragePrice(mins) for mins in windows or {5}}
         self._all_averages = tuple(self.averages.values())
+        self._by_side_average = self.averages[ps.avg_price_mins] if ps is not None else None
         raw = spec.raw
         self._price_bounds = (
             (raw.min_price, raw.max_price, raw.tick) if spec.price_filter is not None else None
@@ -172,9 +173,21 @@ class FilterRules:
         price = order.price_raw
         has_limit_price = order_type in _PRICED
         if price and has_limit_price:
-            failed = self._percent_price(order, now_ms)
-            if failed is not None:
-                return failed
+            if self.pp is not None:
+                failed = self._percent_price(order, now_ms)
+                if failed is not None:
+                    return failed
+            average = self._by_side_average
+            side_bounds = self.ps_bid if order.is_buy else self.ps_ask
+            if average is not None and side_bounds is not None:
+                # _within, written out: price within [ref * down, ref * up] for the side.
+                ref = average.ratio(now_ms)
+                if ref is not None:
+                    (up_num, up_den), (down_num, down_den) = side_bounds
+                    num, den = ref
+                    scaled = price * den
+                    if scaled * up_den > num * up_num or scaled * down_den < num * down_num:
+                        return FilterType.PERCENT_PRICE_BY_SIDE
         bounds = self._price_bounds
         if bounds is not None:
             low, high, tick = bounds
@@ -237,12 +250,6 @@ class FilterRules:
             ref = self.reference(spec.percent_price.avg_price_mins, now_ms)
             if ref is not None and not _within(price, ref, *self.pp):
                 return FilterType.PERCENT_PRICE
-        ps = spec.percent_price_by_side
-        bounds = self.ps_bid if order.is_buy else self.ps_ask
-        if ps is not None and bounds is not None:
-            ref = self.reference(ps.avg_price_mins, now_ms)
-            if ref is not None and not _within(price, ref, *bounds):
-                return FilterType.PERCENT_PRICE_BY_SIDE
         return None
 
     def _counts(self, order: Order, counts: OpenCounts) -> FilterType | None:

@@ -28,7 +28,7 @@ from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus, Sym
 from localspot.domain.events import Event, OrderExpired
 from localspot.domain.filters import FilterRules
 from localspot.domain.numbers import ZERO, unit
-from localspot.domain.orders import AccountTrade, Amendment, Order, PreventedMatch, Trade
+from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
 from localspot.domain.symbols import SymbolSpec
 
 _EXPIRED_IN_MATCH = OrderStatus.EXPIRED_IN_MATCH
@@ -66,7 +66,9 @@ class MarketState:
         self.permitted: dict[tuple[str, ...], bool] = {}
         self.client_ids: dict[tuple[int, str], Order] = {}
         self.trades: list[Trade] = []
-        self.trades_by_account: dict[int, list[AccountTrade]] = {}
+        # Per account, its trades as 2 * (index in `trades`) + (1 if it bought else 0);
+        # engine.my_trades builds the AccountTrade views on demand.
+        self.trade_refs: dict[int, list[int]] = {}
         self.prevented: list[PreventedMatch] = []
         self.amendments: dict[int, list[Amendment]] = {}
         self.waiting_stops: list[Order] = []
@@ -78,6 +80,8 @@ class MarketState:
         self.qd, self.pd, self.ad = spec.qty_decimals, spec.price_decimals, qd
         # Decimal(raw) * unit == from_raw(raw, decimals), with the same exponent.
         self.qty_unit, self.price_unit, self.quote_unit = unit(self.qd), unit(self.pd), unit(qd)
+        # value * scale == value.scaleb(decimals) (numbers.to_raw)
+        self.qty_scale, self.price_scale = unit(-self.qd), unit(-self.pd)
         self.lot_step = spec.raw.step or 1
         self.base_asset, self.quote_asset = spec.base_asset, spec.quote_asset
         self.base_quantum = Decimal(1).scaleb(-spec.base_commission_precision)

@@ -24,7 +24,7 @@ from localspot.domain.book import PriceLevel
 from localspot.domain.enums import ExpiryReason, OrderStatus, OrderType, StpMode, TimeInForce
 from localspot.domain.events import Event, TradeExecuted
 from localspot.domain.numbers import ZERO
-from localspot.domain.orders import AccountTrade, Order, Trade
+from localspot.domain.orders import Order, Trade
 from localspot.domain.stp import SelfTradePrevention, effective_mode, is_self_trade
 
 MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
@@ -134,16 +134,22 @@ class Matching(SelfTradePrevention):
         # credit(buyer, base, fee), credit(seller, quote, fee), in that order.
         base, quote_asset = self.base_asset, self.quote_asset
         ledger = self.ledger
-        touch, collected = ledger.touch, ledger.collected
-        if quote_d:
-            touch(buyer_account, quote_asset).locked -= quote_d
-        if qty_d:
-            touch(seller_account, base).locked -= qty_d
-            touch(buyer_account, base).free += qty_d - buyer_fee
-        if buyer_fee:
-            collected[base] = collected.get(base, ZERO) + buyer_fee
-        if quote_d:
-            touch(seller_account, quote_asset).free += quote_d - seller_fee
+        collected = ledger.collected
+        if quote_d and qty_d:
+            buyer_quote, buyer_base = ledger.touch_both(buyer_account, quote_asset, base)
+            seller_base, seller_quote = ledger.touch_both(seller_account, base, quote_asset)
+            buyer_quote.locked -= quote_d
+            seller_base.locked -= qty_d
+            buyer_base.free += qty_d - buyer_fee
+            if buyer_fee:
+                collected[base] = collected.get(base, ZERO) + buyer_fee
+            seller_quote.free += quote_d - seller_fee
+        else:
+            ledger.spend_locked(buyer_account, quote_asset, quote_d)
+            ledger.spend_locked(seller_account, base, qty_d)
+            ledger.credit(buyer_account, base, qty_d, buyer_fee)
+            if quote_d:
+                ledger.touch(seller_account, quote_asset).free += quote_d - seller_fee
         if seller_fee:
             collected[quote_asset] = collected.get(quote_asset, ZERO) + seller_fee
         buyer.locked_raw -= quote
@@ -178,7 +184,19 @@ class Matching(SelfTradePrevention):
             seller_fee,
             quote_asset,
         )
-        self._record_trade(trade, price, qty, now_ms)
+        trades = self.trades
+        ref = 2 * len(trades)
+        trades.append(trade)
+        refs = self.trade_refs
+        for account_id, is_buyer in ((buyer.account_id, 1), (seller.account_id, 0)):
+            mine = refs.get(account_id)
+            if mine is None:
+                mine = refs[account_id] = []
+            mine.append(ref + is_buyer)
+        self.rules.record_trade(now_ms, price, qty)
+        self.last_price_raw = price
+        if self.waiting_stops:
+            self._observe_stops(price, now_ms)
         execution_id = self.next_execution_id
         self.next_execution_id = execution_id + 2
         events.append(
@@ -215,22 +233,6 @@ class Matching(SelfTradePrevention):
         order.visible_raw = min(order.iceberg_raw, remaining) if order.iceberg_raw else remaining
         level.total_raw += order.visible_raw
         self.book.requeue(order, level)
-
-    def _record_trade(self, trade: Trade, price_raw: int, qty_raw: int, now_ms: int) -> None:
-        self.trades.append(trade)
-        by_account = self.trades_by_account
-        for account_id, is_buyer in (
-            (trade.buyer_account_id, True),
-            (trade.seller_account_id, False),
-        ):
-            mine = by_account.get(account_id)
-            if mine is None:
-                mine = by_account[account_id] = []
-            mine.append(AccountTrade(trade, is_buyer))
-        self.rules.record_trade(now_ms, price_raw, qty_raw)
-        self.last_price_raw = price_raw
-        if self.waiting_stops:
-            self._observe_stops(price_raw, now_ms)
 
     def _observe_stops(self, price_raw: int, now_ms: int) -> None:
         fired = [o for o in self.waiting_stops if stops.observe(o, price_raw, now_ms)]

@@ -146,17 +146,18 @@ class Placing(StopOrders):
         order_type = cmd.order_type
         price_raw = qty_raw = quote_raw = stop_raw = iceberg_raw = 0
         has_limit_price = order_type in _PRICED
+        # numbers.to_raw, written out for the two values every order has.
         if has_limit_price:
             assert cmd.price is not None
-            raw = to_raw(cmd.price, self.pd)
-            if raw is None:
+            scaled = cmd.price * self.price_scale
+            price_raw = int(scaled)
+            if price_raw != scaled:
                 return rj.too_much_precision("price")
-            price_raw = raw
         if cmd.quantity is not None:
-            raw = to_raw(cmd.quantity, self.qd)
-            if raw is None:
+            scaled = cmd.quantity * self.qty_scale
+            qty_raw = int(scaled)
+            if qty_raw != scaled:
                 return rj.too_much_precision("quantity")
-            qty_raw = raw
         elif cmd.quote_order_qty is not None:
             raw = to_raw(cmd.quote_order_qty, self.ad)
             if raw is None:
@@ -272,10 +273,17 @@ class Placing(StopOrders):
             else:
                 amount = 0  # STOP_LOSS/TAKE_PROFIT BUY: funds are taken at trigger time
             asset, amount_d = self.quote_asset, Decimal(amount) * self.quote_unit
-        if self.ledger.lock(account, asset, amount_d):
-            order.locked_raw = amount
-            return True
-        return False
+        # Ledger.lock, written out.
+        balance = account.balances.get(asset)
+        if balance is None or balance.free < amount_d:
+            if amount_d != 0:
+                return False
+        elif amount_d:
+            balance = self.ledger.touch(account, asset)
+            balance.free -= amount_d
+            balance.locked += amount_d
+        order.locked_raw = amount
+        return True
 
     def _register(self, order: Order) -> None:
         account_id = order.account_id
