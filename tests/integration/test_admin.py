@@ -69,6 +69,42 @@ async def test_set_and_adjust_balances(server):
     assert "insufficient balance" in body["error"]
 
 
+async def test_lock_and_unlock_part_of_a_balance(server):
+    created = await server.create_account(balances={"BTC": "1"})
+    path = f"/admin/v1/accounts/{created['accountId']}/locks"
+    status, body = await server.admin("POST", path, {"asset": "BTC", "delta": "0.75"})
+    assert (status, body) == (
+        200,
+        {
+            "accountId": created["accountId"],
+            "balances": {"BTC": {"free": "0.25000000", "locked": "0.75000000"}},
+        },
+    )
+    status, body = await server.admin("POST", path, {"asset": "BTC", "delta": "-0.5"})
+    assert body["balances"]["BTC"] == {"free": "0.75000000", "locked": "0.25000000"}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"asset": "BTC", "delta": "2"}, "insufficient balance for requested action. (free is 1"),
+        ({"asset": "BTC", "delta": "-1"}, "(externally locked is 0.00000000)"),
+        ({"asset": "BTC", "delta": "0"}, "must not be zero"),
+        ({"asset": "BTC", "delta": "0.000000001"}, "more than 8 decimals"),
+        ({"asset": "BTC", "delta": "x"}, "delta of BTC is not a number"),
+        ({"asset": "BTC"}, "delta of BTC must be a decimal string"),
+        ({"asset": "btc", "delta": "1"}, "upper-case"),
+        ({"asset": "BTC", "delta": "1", "reason": "x"}, "unknown field(s): reason"),
+    ],
+)
+async def test_bad_locks_get_400_naming_the_problem(server, body, fragment):
+    created = await server.create_account(balances={"BTC": "1"})
+    path = f"/admin/v1/accounts/{created['accountId']}/locks"
+    status, answer = await server.admin("POST", path, body)
+    assert status == 400
+    assert fragment.lower() in answer["error"].lower()
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [

@@ -375,6 +375,28 @@ async def test_events_keep_the_engine_order_across_requests(server):
     assert [r.get("c") for r in reports if r["e"] == "executionReport"] == ["first", "second"]
 
 
+async def test_admin_lock_sends_external_lock_update_then_account_position(server):
+    account = await server.create_account(balances={"BTC": "10"})
+    ws = await server.ws()
+    subscription_id = await _subscribe(ws, account)
+    status, body = await server.admin(
+        "POST",
+        f"/admin/v1/accounts/{account['accountId']}/locks",
+        {"asset": "BTC", "delta": "2.5"},
+    )
+    assert status == 200, body
+    lock, position = await _event(ws), await _event(ws)
+    assert lock["subscriptionId"] == position["subscriptionId"] == subscription_id
+    assert list(lock["event"]) == ["e", "E", "a", "d", "T"]
+    assert lock["event"]["e"] == "externalLockUpdate"
+    assert (lock["event"]["a"], lock["event"]["d"]) == ("BTC", "2.50000000")
+    assert lock["event"]["T"] == lock["event"]["E"]
+    assert abs(lock["event"]["E"] - _now_ms()) < 5_000
+    assert position["event"]["e"] == "outboundAccountPosition"
+    assert position["event"]["B"] == [{"a": "BTC", "f": "7.50000000", "l": "2.50000000"}]
+    await _no_frame(ws)
+
+
 async def test_microsecond_connection_gets_microsecond_times(server):
     account = await server.create_account()
     ws = await server.ws("?timeUnit=MICROSECOND")

@@ -1,8 +1,9 @@
 """Replaying the journal gives the live state: random command sequences, both storages.
 
-Commands (accounts, balance changes, every order type, cancels, amends, API keys) are applied
-to a live engine and journaled; snapshots are taken at random points. Recovery (newest snapshot
-+ journal tail) and a replay from scratch (`verify`) must both give the live state's digest.
+Commands (accounts, balance changes, external locks, every order type, cancels, amends, API
+keys) are applied to a live engine and journaled; snapshots are taken at random points. Recovery
+(newest snapshot + journal tail) and a replay from scratch (`verify`) must both give the live
+state's digest.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ commands = st.one_of(
     st.builds(c.CancelOpenOrders, ACCOUNTS, st.just("BTCUSDT")),
     st.builds(c.AmendOrder, ACCOUNTS, st.just("BTCUSDT"), QTY, order_id=st.integers(1, 30)),
     st.builds(c.ChangeBalance, ACCOUNTS, st.sampled_from(["BTC", "USDT"]), QTY, st.just("add")),
+    st.builds(c.LockBalance, ACCOUNTS, st.just("BTC"), QTY | QTY.map(lambda q: -q)),
     st.builds(lambda i: ("key", i), st.integers(0, 5)),
     st.just("snapshot"),
 )

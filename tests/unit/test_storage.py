@@ -29,6 +29,7 @@ ENTRIES = [
         7,
     ),
     c.ChangeBalance(1, "BTC", Decimal("-0.00000001"), "add"),
+    c.LockBalance(1, "BTC", Decimal("-0.5")),
     c.PlaceOrder(
         1,
         "BTCUSDT",
@@ -117,9 +118,9 @@ def test_commit_then_read_back(make_storage):
     storage.commit([*records(4, ENTRIES[3:5]), Snapshot(5, 42, b"blob")])
     storage.commit(records(6, ENTRIES[5:]))
     assert list(storage.records()) == records(1, ENTRIES)
-    assert [r.seq for r in storage.records(after_seq=5)] == [6, 7, 8]
+    assert [r.seq for r in storage.records(after_seq=5)] == [6, 7, 8, 9]
     assert storage.latest_snapshot() == Snapshot(5, 42, b"blob")
-    assert storage.last_seq() == 8
+    assert storage.last_seq() == 9
 
 
 def test_clear_forgets_journal_and_snapshots_but_not_the_sequence(make_storage):

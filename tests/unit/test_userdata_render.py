@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from test_domain_support import D, Harness, placed, simple_spec
 
-from localspot.domain.commands import AmendOrder, CancelOrder, ChangeBalance
+from contract.doc_examples import assert_same_shape, code_blocks
+from localspot.domain.commands import AmendOrder, CancelOrder, ChangeBalance, LockBalance
 from localspot.domain.enums import OrderType, StpMode, TimeInForce
 from localspot.methods.render_user_data import in_time_unit, render_batch
 
@@ -367,6 +368,33 @@ def test_admin_deposit_is_balance_update_then_account_position(market: Recorder)
     withdrawal = market.apply(ChangeBalance(me, "BTC", Decimal("-0.5"), "add"))
     assert withdrawal[0][1]["d"] == "-0.50000000"
     assert market.apply(ChangeBalance(me, "BTC", Decimal("102"), "set")) == []
+
+
+def test_external_lock_is_external_lock_update_then_account_position(market: Recorder) -> None:
+    me = market.h.account()
+    rendered = market.apply(LockBalance(me, "BTC", D("10")))
+    assert [e for _, e in rendered] == [
+        {
+            "e": "externalLockUpdate",
+            "E": market.h.now,
+            "a": "BTC",
+            "d": "10.00000000",
+            "T": market.h.now,
+        },
+        {
+            "e": "outboundAccountPosition",
+            "E": market.h.now,
+            "u": market.h.now,
+            "B": [{"a": "BTC", "f": "90.00000000", "l": "10.00000000"}],
+        },
+    ]
+    # user-data-stream.md "External Lock Update": same keys, order and types.
+    example = code_blocks("user-data-stream.md", "External Lock Update")[0].json()["event"]
+    assert_same_shape(rendered[0][1], example)
+    unlock = market.apply(LockBalance(me, "BTC", D("-0.5")))
+    assert unlock[0][1]["d"] == "-0.50000000"
+    micro = in_time_unit(unlock[0][1], True)
+    assert (micro["E"], micro["T"]) == (market.h.now * 1000,) * 2
 
 
 def test_only_wanted_accounts_are_rendered() -> None:

@@ -3,6 +3,8 @@
 Invariants:
 - `free` and `locked` are never negative; an operation that would make one negative is refused
   before anything changes.
+- `locked` backs open orders plus external locks (`Account.external_locks`, admin
+  `LockBalance`); each order unlocks only its own lock, an external unlock only external locks.
 - Nothing here reads the clock: times arrive as `now_ms` arguments.
 """
 
@@ -40,7 +42,11 @@ class CommissionRates:
 
 @dataclass(slots=True)
 class Account:
-    """A trading account: balances per asset, commission rates, permissions."""
+    """A trading account: balances per asset, commission rates, permissions.
+
+    `external_locks` is the part of each asset's `locked` held by external locks (asset ->
+    amount > 0).
+    """
 
     account_id: int
     balances: dict[str, Balance] = field(default_factory=dict)
@@ -51,6 +57,7 @@ class Account:
     can_deposit: bool = True
     update_time_ms: int = 0
     trade_group_id: int = -1
+    external_locks: dict[str, Decimal] = field(default_factory=dict)
 
     def balance(self, asset: str) -> Balance:
         """Return the balance of `asset`, creating an empty one if needed."""

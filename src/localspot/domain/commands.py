@@ -47,6 +47,19 @@ class ChangeBalance:
 
 
 @dataclass(frozen=True, slots=True)
+class LockBalance:
+    """Lock (`delta > 0`, free -> locked) or unlock (`delta < 0`) part of a balance from outside.
+
+    The admin API's stand-in for an external system such as margin collateral (user-data-stream.md
+    "External Lock Update"); an unlock releases only what such locks hold, never an order's lock.
+    """
+
+    account_id: int
+    asset: str
+    delta: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceOrder:
     """Place a new order (web-socket-api.md, "Place new order"); None means "not sent"."""
 
@@ -102,4 +115,12 @@ class AmendOrder:
     new_client_order_id: str | None = None
 
 
-Command = CreateAccount | ChangeBalance | PlaceOrder | CancelOrder | CancelOpenOrders | AmendOrder
+Command = (
+    CreateAccount
+    | ChangeBalance
+    | LockBalance
+    | PlaceOrder
+    | CancelOrder
+    | CancelOpenOrders
+    | AmendOrder
+)

@@ -15,8 +15,8 @@ Ordering invariant:
   order that arrived first; an amend that reduces quantity keeps the place, an iceberg refill
   goes to the back.
 - Between commands the book is never crossed, every open order's lock equals what it may still
-  spend, and for every asset sum(free + locked) + commission collected changes only through
-  `ChangeBalance`.
+  spend (locked = order locks + `Account.external_locks`), and for every asset
+  sum(free + locked) + commission collected changes only through `ChangeBalance`.
 - Events of one command come in the order things happened, followed by one `BalancesUpdated`
   per account whose balances moved (accounts ascending, assets sorted).
 
@@ -41,7 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from localspot.domain import rejections as rj
-from localspot.domain.accounts import Account, Accounts, Ledger
+from localspot.domain.accounts import ZERO, Account, Accounts, Ledger
 from localspot.domain.commands import (
     AmendOrder,
     CancelOpenOrders,
@@ -49,11 +49,13 @@ from localspot.domain.commands import (
     ChangeBalance,
     Command,
     CreateAccount,
+    LockBalance,
     PlaceOrder,
 )
 from localspot.domain.events import (
     AccountCreated,
     BalanceChanged,
+    BalanceLocked,
     BalancesUpdated,
     CommandRejected,
     Event,
@@ -85,6 +87,7 @@ class Engine:
             AmendOrder: self._amend,
             CreateAccount: self._create_account,
             ChangeBalance: self._change_balance,
+            LockBalance: self._lock_balance,
         }
 
     def add_symbol(self, spec: SymbolSpec) -> None:
@@ -133,6 +136,31 @@ class Engine:
         return [
             BalanceChanged(account.account_id, command.asset, delta, balance.free, balance.locked)
         ]
+
+    def _lock_balance(self, command: LockBalance, now_ms: int) -> list[Event]:
+        account = self.accounts.get(command.account_id)
+        if account is None:
+            return [rj.UNKNOWN_ACCOUNT]
+        asset, delta = command.asset, command.delta
+        if not delta:
+            return []
+        held = account.external_locks.get(asset, ZERO)
+        if delta > 0 and not self.ledger.lock(account, asset, delta):
+            return [rj.INSUFFICIENT_BALANCE]
+        if delta < 0:
+            if held < -delta:  # an unlock never releases an order's lock
+                return [rj.INSUFFICIENT_BALANCE]
+            self.ledger.unlock(account, asset, -delta)
+        if held + delta:
+            account.external_locks[asset] = held + delta
+        else:
+            del account.external_locks[asset]
+        balance = account.balances[asset]
+        events: list[Event] = [
+            BalanceLocked(account.account_id, asset, delta, balance.free, balance.locked)
+        ]
+        self._report_balances(now_ms, events)
+        return events
 
     # -- trading ---------------------------------------------------------------------------
 

@@ -36,6 +36,17 @@ class BalanceChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceLocked:
+    """An external lock moved `delta` of an asset from free to locked (or back if negative)."""
+
+    account_id: int
+    asset: str
+    delta: Decimal
+    free: Decimal
+    locked: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class CommandRejected:
     """The command was refused; `code`/`message` name its catalog entry (errors.py).
 
@@ -157,6 +168,7 @@ class BalancesUpdated:
 Event = (
     AccountCreated
     | BalanceChanged
+    | BalanceLocked
     | CommandRejected
     | OrderAccepted
     | OrderTriggered

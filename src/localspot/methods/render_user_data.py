@@ -25,12 +25,13 @@ orders would have traded (the smaller remaining quantity), `pL` the maker's pric
 product; `u` the taker's trade group (-1 for none).
 
 Balances: `BalancesUpdated` -> `outboundAccountPosition`; an admin `BalanceChanged` ->
-`balanceUpdate` then `outboundAccountPosition`. Balances print with 8 decimals, as account.status.
+`balanceUpdate` then `outboundAccountPosition`; an admin `BalanceLocked` -> `externalLockUpdate`
+(its `BalancesUpdated` follows). Balances print with 8 decimals, as account.status.
 
 Known limits: no `REJECTED` execution type (the engine never accepts an order it then rejects;
 rejected orders answer the request with an error and produce no event, so `r` is always
-"NONE"), no `listStatus` (no order lists yet), no `externalLockUpdate` (nothing locks funds
-from outside), no allocation/SOR/pegged fields (`b`, `a`, `k`, `uS`, `gP`, `gOT`, `gOV`, `gp`).
+"NONE"), no `listStatus` (no order lists yet), no allocation/SOR/pegged fields (`b`, `a`, `k`,
+`uS`, `gP`, `gOT`, `gOV`, `gp`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from typing import Any
 from localspot.domain.enums import ExecutionType, OrderStatus
 from localspot.domain.events import (
     BalanceChanged,
+    BalanceLocked,
     BalancesUpdated,
     Event,
     MatchPrevented,
@@ -112,6 +114,17 @@ def balance_update(now_ms: int, asset: str, delta: Decimal) -> dict[str, Any]:
     """The `balanceUpdate` event of a deposit (delta > 0) or withdrawal."""
     return {
         "e": "balanceUpdate",
+        "E": now_ms,
+        "a": asset,
+        "d": format_decimal(delta, BALANCE_DECIMALS),
+        "T": now_ms,
+    }
+
+
+def external_lock_update(now_ms: int, asset: str, delta: Decimal) -> dict[str, Any]:
+    """The `externalLockUpdate` event of an external lock (delta > 0) or unlock."""
+    return {
+        "e": "externalLockUpdate",
         "E": now_ms,
         "a": asset,
         "d": format_decimal(delta, BALANCE_DECIMALS),
@@ -524,6 +537,12 @@ class _Batch:
             account_position(self.now_ms, self.now_ms, [(event.asset, event.free, event.locked)]),
         )
 
+    def balance_locked(self, event: BalanceLocked) -> None:
+        if self.wanted(event.account_id):
+            self._emit(
+                event.account_id, external_lock_update(self.now_ms, event.asset, event.delta)
+            )
+
 
 _HANDLERS: dict[type[Any], Callable[[_Batch, Any], None]] = {
     OrderAccepted: _Batch.accepted,
@@ -535,4 +554,5 @@ _HANDLERS: dict[type[Any], Callable[[_Batch, Any], None]] = {
     MatchPrevented: _Batch.prevented_match,
     BalancesUpdated: _Batch.balances_updated,
     BalanceChanged: _Batch.balance_changed,
+    BalanceLocked: _Batch.balance_locked,
 }

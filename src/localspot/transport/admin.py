@@ -18,9 +18,9 @@ from localspot import jsonio
 from localspot.auth.keys import ALL_PERMISSIONS, ApiKey, parse_permissions
 from localspot.auth.signatures import KeyType, SignatureVerifier
 from localspot.domain.accounts import Account, CommissionRates
-from localspot.domain.commands import ChangeBalance, CreateAccount
+from localspot.domain.commands import ChangeBalance, CreateAccount, LockBalance
 from localspot.domain.events import AccountCreated, CommandRejected
-from localspot.domain.numbers import format_decimal
+from localspot.domain.numbers import decimals_of, format_decimal
 from localspot.methods.context import Services
 from localspot.storage.records import KeyRevoked, key_created
 
@@ -74,17 +74,19 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _amount(asset: Any, value: Any, *, allow_negative: bool = False) -> Decimal:
+def _amount(
+    asset: Any, value: Any, *, allow_negative: bool = False, what: str = "balance"
+) -> Decimal:
     if not isinstance(asset, str) or not asset or not asset.isalnum() or not asset.isupper():
         raise AdminError(400, f"asset {asset!r} must be an upper-case name such as BTC")
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise AdminError(400, f'balance of {asset} must be a decimal string such as "10.5"')
+        raise AdminError(400, f'{what} of {asset} must be a decimal string such as "10.5"')
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise AdminError(400, f"balance of {asset} is not a number: {value!r}") from None
+        raise AdminError(400, f"{what} of {asset} is not a number: {value!r}") from None
     if not amount.is_finite() or (amount < 0 and not allow_negative):
-        raise AdminError(400, f"balance of {asset} must be a finite number >= 0")
+        raise AdminError(400, f"{what} of {asset} must be a finite number >= 0")
     return amount
 
 
@@ -243,6 +245,30 @@ async def change_balances(request: web.Request, services: Services) -> dict[str,
     return {"accountId": account.account_id, "balances": render_balances(account)}
 
 
+async def lock_balance(request: web.Request, services: Services) -> dict[str, Any]:
+    """POST /admin/v1/accounts/{id}/locks: `{"asset": "BTC", "delta": "0.5"}` (< 0 unlocks)."""
+    account = _account(services, request.match_info["account_id"])
+    body = await _body(request)
+    unknown = set(body) - {"asset", "delta"}
+    if unknown:
+        raise AdminError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    asset = body.get("asset")
+    delta = _amount(asset, body.get("delta"), allow_negative=True, what="delta")
+    if not delta:
+        raise AdminError(400, f"delta of {asset} must not be zero")
+    if decimals_of(delta) > 8:
+        raise AdminError(400, f"delta of {asset} has more than 8 decimals")
+    held = account.external_locks.get(asset, Decimal(0))
+    free = account.balances[asset].free if asset in account.balances else Decimal(0)
+    events = await services.execute(LockBalance(account.account_id, asset, delta))
+    rejected = [e for e in events if isinstance(e, CommandRejected)]
+    if rejected:
+        have, amount = ("free", free) if delta > 0 else ("externally locked", held)
+        short = f"{have} is {format_decimal(amount, 8)}"
+        raise AdminError(400, f"{asset}: {rejected[0].message} ({short})")
+    return {"accountId": account.account_id, "balances": render_balances(account)}
+
+
 async def add_key(request: web.Request, services: Services) -> dict[str, Any]:
     """POST /admin/v1/accounts/{id}/keys: another key for the same account."""
     account = _account(services, request.match_info["account_id"])
@@ -281,6 +307,7 @@ ROUTES = (
     ("POST", "/admin/v1/accounts", create_account),
     ("GET", "/admin/v1/accounts/{account_id}", get_account),
     ("POST", "/admin/v1/accounts/{account_id}/balances", change_balances),
+    ("POST", "/admin/v1/accounts/{account_id}/locks", lock_balance),
     ("POST", "/admin/v1/accounts/{account_id}/keys", add_key),
     ("DELETE", "/admin/v1/keys/{api_key}", revoke_key),
     ("GET", "/admin/v1/health", health),
