@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -28,6 +27,7 @@ from localspot import errors, jsonio
 from localspot.errors import BinanceError
 from localspot.methods.context import Services, Session
 from localspot.pipeline import WS, Pipeline, Reply, Request
+from localspot.transport.keepalive import Keepalive
 
 log = logging.getLogger("localspot.ws_api")
 
@@ -61,13 +61,12 @@ class WsApiConnection:
         self.session = session
         self.services = services
         self.pipeline = pipeline
-        self._ping_payload = b""
-        self._last_pong = time.monotonic()
+        self._keepalive = Keepalive(ws, services.config, services.clock, self.close)
         self._send_lock = asyncio.Lock()
 
     async def run(self) -> None:
         """Serve frames until the connection ends."""
-        keepalive = asyncio.create_task(self._keepalive())
+        keepalive = asyncio.create_task(self._keepalive.run())
         try:
             async for msg in self.ws:
                 if msg.type is WSMsgType.TEXT:
@@ -77,8 +76,7 @@ class WsApiConnection:
                 elif msg.type is WSMsgType.PING:
                     await self.ws.pong(msg.data)
                 elif msg.type is WSMsgType.PONG:
-                    if msg.data == self._ping_payload:
-                        self._last_pong = time.monotonic()
+                    self._keepalive.on_pong(msg.data)
                 elif msg.type is WSMsgType.ERROR:
                     log.info("connection %s error: %s", self.session.connection_id, msg.data)
                     break
@@ -107,22 +105,6 @@ class WsApiConnection:
         when = now_ms * 1_000 if self.session.time_unit_us else now_ms
         await self.send_json({"event": {"e": "serverShutdown", "E": when}})
         await self.close(WSCloseCode.GOING_AWAY, "server shutdown")
-
-    async def _keepalive(self) -> None:
-        config = self.services.config
-        started = time.monotonic()
-        while not self.ws.closed:
-            await asyncio.sleep(config.ping_interval_s)
-            now = time.monotonic()
-            if now - started >= config.connection_lifetime_s:
-                await self.close(WSCloseCode.GOING_AWAY, "connection lifetime reached")
-                return
-            if now - self._last_pong > config.pong_timeout_s:
-                await self.close(WSCloseCode.POLICY_VIOLATION, "pong timeout")
-                return
-            self._ping_payload = str(self.services.clock.now_ms()).encode()
-            with contextlib.suppress(ConnectionResetError):
-                await self.ws.ping(self._ping_payload)
 
     async def _on_text(self, text: str) -> None:
         try:

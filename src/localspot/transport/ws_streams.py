@@ -41,6 +41,7 @@ from localspot.errors import BinanceError
 from localspot.limits.limiter import RateLimiter
 from localspot.methods.context import Services
 from localspot.pubsub import TICK_MS, MarketFeed, Payload, parse_stream
+from localspot.transport.keepalive import Keepalive
 from localspot.transport.ws_api import time_unit_is_us
 
 log = logging.getLogger("localspot.ws_streams")
@@ -85,8 +86,8 @@ class StreamConnection:
         self._queue: deque[str] = deque()
         self._wake = asyncio.Event()
         self._received: deque[float] = deque()
-        self._ping_payload = b""
-        self._last_pong = time.monotonic()
+        services = server.services
+        self._keepalive = Keepalive(ws, services.config, services.clock, self._close)
         self._closing = False
 
     # -- outgoing ------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ class StreamConnection:
     async def run(self) -> None:
         """Serve the connection until it ends."""
         writer = asyncio.create_task(self._writer())
-        keepalive = asyncio.create_task(self._keepalive())
+        keepalive = asyncio.create_task(self._keepalive.run())
         try:
             async for msg in self.ws:
                 if not self._count_message():
@@ -158,8 +159,7 @@ class StreamConnection:
                 elif msg.type is WSMsgType.PING:
                     await self.ws.pong(msg.data)
                 elif msg.type is WSMsgType.PONG:
-                    if msg.data == self._ping_payload:
-                        self._last_pong = time.monotonic()
+                    self._keepalive.on_pong(msg.data)
                 elif msg.type is WSMsgType.BINARY:
                     self.reply(
                         _error(
@@ -184,22 +184,6 @@ class StreamConnection:
             return False
         received.append(now)
         return True
-
-    async def _keepalive(self) -> None:
-        config = self.server.services.config
-        started = time.monotonic()
-        while not self.ws.closed:
-            await asyncio.sleep(config.ping_interval_s)
-            now = time.monotonic()
-            if now - started >= config.connection_lifetime_s:
-                await self._close(WSCloseCode.GOING_AWAY, "connection lifetime reached")
-                return
-            if now - self._last_pong > config.pong_timeout_s:
-                await self._close(WSCloseCode.POLICY_VIOLATION, "pong timeout")
-                return
-            self._ping_payload = str(self.server.services.clock.now_ms()).encode()
-            with contextlib.suppress(ConnectionResetError):
-                await self.ws.ping(self._ping_payload)
 
     def _on_text(self, text: str) -> None:
         try:
