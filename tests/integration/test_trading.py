@@ -682,3 +682,76 @@ async def test_microsecond_connection_times(server, clock):
     trader = Trader(server, clock, account, await server.ws("?timeUnit=MICROSECOND"))
     result = await trader.limit("SELL", "30000", "0.1")
     assert result["transactTime"] == result["workingTime"] == START_MS * 1000
+
+
+# --- pegged orders (pegged_orders.md) ---------------------------------------------------------
+
+
+async def test_pegged_orders_over_ws_and_rest(trader):
+    maker, pegger = await trader(), await trader()
+    for price in ("29000", "28900"):
+        await maker.limit("BUY", price, "0.1")
+    await maker.limit("SELL", "31000", "0.1")
+    result = await pegger.ok(
+        "order.place", symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
+        quantity="0.1", pegPriceType="PRIMARY_PEG",
+    )  # fmt: skip
+    keys = list(result)
+    assert keys[5:8] == ["price", "pegPriceType", "peggedPrice"]
+    assert keys[8:] == FULL_KEYS[6:]
+    assert (result["price"], result["peggedPrice"]) == ("0.00000000", "29000.00000000")
+    assert result["status"] == "NEW"
+    view = await pegger.ok("order.status", symbol=SYMBOL, orderId=result["orderId"])
+    assert (view["pegPriceType"], view["peggedPrice"]) == ("PRIMARY_PEG", "29000.00000000")
+    assert list(view).index("pegPriceType") == list(view).index("price") + 1
+    assert "pegOffsetType" not in view
+    status, _, body = await pegger.rest(
+        "POST", "/api/v3/order", symbol=SYMBOL, side="SELL", type="LIMIT", timeInForce="GTC",
+        quantity="0.1", price="28000", pegPriceType="MARKET_PEG", pegOffsetType="PRICE_LEVEL",
+        pegOffsetValue=1, newOrderRespType="RESULT",
+    )  # fmt: skip
+    assert status == 200, body
+    assert list(body)[5:11] == [
+        "price", "pegPriceType", "pegOffsetType", "pegOffsetValue", "peggedPrice", "origQty",
+    ]  # fmt: skip
+    assert (body["price"], body["peggedPrice"]) == ("28000.00000000", "28900.00000000")
+    assert (body["pegOffsetValue"], body["status"]) == (1, "FILLED")
+    canceled = await pegger.ok("order.cancel", symbol=SYMBOL, orderId=result["orderId"])
+    assert (canceled["pegPriceType"], canceled["peggedPrice"]) == ("PRIMARY_PEG", "29000.00000000")
+    assert list(canceled).index("peggedPrice") == list(canceled).index("price") + 2
+
+
+@pytest.mark.parametrize(
+    ("params", "spec", "args"),
+    [
+        ({"pegPriceType": "BEST_PEG"}, errors.INVALID_PEG_PRICE_TYPE, ()),
+        ({"pegOffsetType": "TICKS", "pegOffsetValue": 1}, errors.INVALID_PEG_OFFSET_TYPE, ()),
+        ({"pegOffsetValue": 1}, errors.MANDATORY_PARAM_EMPTY_OR_MALFORMED, ("pegOffsetType",)),
+        ({"pegOffsetType": "PRICE_LEVEL", "pegOffsetValue": 101}, errors.INVALID_PARAMETER,
+         ("pegOffsetValue",)),
+    ],
+)  # fmt: skip
+async def test_peg_parameter_errors(trader, params, spec, args):
+    buyer = await trader()
+    response = await buyer.error(
+        "order.place", symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
+        quantity="0.1", **{"pegPriceType": "PRIMARY_PEG", **params},
+    )  # fmt: skip
+    _rejection(response, spec, *args)
+
+
+async def test_pegged_order_rejections(trader):
+    buyer = await trader()
+    response = await buyer.error(
+        "order.place", symbol=SYMBOL, side="BUY", type="MARKET", quantity="0.1",
+        pegPriceType="PRIMARY_PEG",
+    )  # fmt: skip
+    assert response["error"] == {"code": -2010, "msg": "This order type may not use pegged price."}
+    response = await buyer.error(
+        "order.place", symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC",
+        quantity="0.1", pegPriceType="PRIMARY_PEG",
+    )  # fmt: skip
+    assert response["error"] == {
+        "code": -2010,
+        "msg": "Order book liquidity is too low for this pegged order.",
+    }

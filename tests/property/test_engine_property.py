@@ -30,8 +30,8 @@ from localspot.domain.commands import (
     PlaceOrder,
 )
 from localspot.domain.engine import Engine
-from localspot.domain.enums import OrderType, Side, StpMode, TimeInForce
-from localspot.domain.events import OrderAccepted, OrderAmended, TradeExecuted
+from localspot.domain.enums import OrderType, PegPriceType, Side, StpMode, TimeInForce
+from localspot.domain.events import CommandRejected, OrderAccepted, OrderAmended, TradeExecuted
 from localspot.domain.numbers import from_raw
 from localspot.domain.symbols import LotSize, PriceFilter, SymbolSpec
 
@@ -62,6 +62,19 @@ class Place:
 
 
 @dataclass(frozen=True)
+class PegPlace:
+    """A pegged LIMIT order (pegged_orders.md)."""
+
+    account: int
+    is_buy: bool
+    peg: PegPriceType
+    offset: int | None
+    lots: int
+    tif: TimeInForce
+    stp: StpMode
+
+
+@dataclass(frozen=True)
 class Cancel:
     pick: int
 
@@ -84,9 +97,23 @@ def places(stp_modes: list[StpMode]) -> st.SearchStrategy[Place]:
     )
 
 
+def peg_places(stp_modes: list[StpMode]) -> st.SearchStrategy[PegPlace]:
+    return st.builds(
+        PegPlace,
+        account=st.integers(1, ACCOUNTS),
+        is_buy=st.booleans(),
+        peg=st.sampled_from(list(PegPriceType)),
+        offset=st.one_of(st.none(), st.integers(0, 3)),
+        lots=st.integers(1, 3_000),
+        tif=st.sampled_from([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK]),
+        stp=st.sampled_from(stp_modes),
+    )
+
+
 def actions(stp_modes: list[StpMode]) -> st.SearchStrategy[list[Any]]:
     one = st.one_of(
         places(stp_modes),
+        peg_places(stp_modes),
         places(stp_modes),
         places(stp_modes),
         st.builds(Cancel, st.integers(0, 10**6)),
@@ -126,6 +153,19 @@ class Run:
                 price=price,
                 stp_mode=action.stp,
             )
+        if isinstance(action, PegPlace):
+            return PlaceOrder(
+                action.account,
+                SYMBOL,
+                Side.BUY if action.is_buy else Side.SELL,
+                OrderType.LIMIT,
+                action.tif,
+                quantity=Decimal(action.lots) / 1000,
+                stp_mode=action.stp,
+                peg_price_type=action.peg,
+                peg_offset_value=action.offset,
+                peg_offset_type=None if action.offset is None else "PRICE_LEVEL",
+            )
         if not self.placed:
             return None
         order_id = self.placed[action.pick % len(self.placed)]
@@ -151,7 +191,8 @@ def engine_levels(engine: Engine) -> tuple[list[Any], list[Any]]:
         rows = []
         for level in side.levels_best_first():
             for order in level.live():
-                rows.append((order.order_id, order.price, order.remaining_qty))
+                price = order.pegged_price or order.price  # the book holds the pegged price
+                rows.append((order.order_id, price, order.remaining_qty))
         sides.append(rows)
     return sides[0], sides[1]
 
@@ -219,6 +260,7 @@ def step(run: Run, action: Any, compare_naive: bool) -> None:
     command = run.command_for(action)
     if command is None:
         return
+    expected_peg = _naive_peg_price(run, action) if isinstance(action, PegPlace) else None
     events = run.apply(command)
     fills = [
         (e.maker.order_id, e.taker.order_id, e.trade.price, e.trade.qty)
@@ -227,9 +269,24 @@ def step(run: Run, action: Any, compare_naive: bool) -> None:
     ]
     accepted = [e.order.order_id for e in events if isinstance(e, OrderAccepted)]
     run.placed.extend(accepted)
+    if isinstance(action, PegPlace) and compare_naive:
+        if action.peg is PegPriceType.PRIMARY_PEG and action.tif is not TimeInForce.GTC:
+            assert isinstance(events[0], CommandRejected)
+            assert not accepted
+        elif expected_peg is None:
+            assert events[0] == CommandRejected(
+                -2010, "Order book liquidity is too low for this pegged order."
+            )
+        else:
+            assert accepted
+            assert run.engine.markets[SYMBOL].orders[accepted[0]].pegged_price == expected_peg
     if compare_naive:
         naive_fills: list[Any] = []
-        if isinstance(action, Place) and accepted:
+        if isinstance(action, PegPlace) and accepted:
+            naive_fills = run.naive.place(
+                accepted[0], action.is_buy, expected_peg, command.quantity, action.tif.value
+            )
+        elif isinstance(action, Place) and accepted:
             naive_fills = run.naive.place(
                 accepted[0],
                 action.is_buy,
@@ -245,6 +302,15 @@ def step(run: Run, action: Any, compare_naive: bool) -> None:
         assert fills == naive_fills
         assert engine_levels(run.engine) == run.naive.levels()
     check_invariants(run)
+
+
+def _naive_peg_price(run: Run, action: PegPlace) -> Decimal | None:
+    bids, asks = run.naive.levels()
+    own, other = (bids, asks) if action.is_buy else (asks, bids)
+    side = own if action.peg is PegPriceType.PRIMARY_PEG else other
+    prices = list(dict.fromkeys(price for _, price, _ in side))
+    depth = action.offset or 0
+    return prices[depth] if depth < len(prices) else None
 
 
 def replay_matches(run: Run) -> None:

@@ -10,7 +10,7 @@ from test_domain_support import D, Harness, placed, simple_spec
 
 from contract.doc_examples import assert_same_shape, code_blocks
 from localspot.domain.commands import AmendOrder, CancelOrder, ChangeBalance, LockBalance
-from localspot.domain.enums import OrderType, StpMode, TimeInForce
+from localspot.domain.enums import OrderType, PegPriceType, StpMode, TimeInForce
 from localspot.methods.render_user_data import in_time_unit, render_batch
 
 # user-data-stream.md "Order Update": the payload's keys, in order ("v" only after STP).
@@ -24,7 +24,7 @@ TYPES = {
     "z": str, "L": str, "n": str, "T": int, "t": int, "v": int, "I": int, "w": bool, "m": bool,
     "M": bool, "O": int, "Z": str, "Y": str, "Q": str, "W": int, "V": str, "d": int, "D": int,
     "j": int, "J": int, "A": str, "B": str, "u": int, "U": int, "Cs": str, "pl": str,
-    "pL": str, "pY": str, "eR": str,
+    "pL": str, "pY": str, "gP": str, "gOT": str, "gOV": int, "gp": str, "eR": str,
 }  # fmt: skip
 STP_KEYS = ["A", "B", "u", "U", "Cs", "pl", "pL", "pY"]
 
@@ -281,6 +281,33 @@ def test_trailing_stop_and_strategy_fields_are_conditional(market: Recorder) -> 
     (new,) = reports(rendered)
     assert_report_shape(new, working=False, extra=["d", "D", "j", "J"])
     assert (new["d"], new["D"], new["j"], new["J"]) == (100, -1, 7, 1_000_000)
+
+
+def test_pegged_order_reports_its_peg_fields(market: Recorder) -> None:
+    maker, me = market.h.account(), market.h.account()
+    market.place(maker, "BUY", "1", "99")
+    market.place(maker, "BUY", "1", "98")
+    rendered = market.place(
+        me,
+        "BUY",
+        "1",
+        None,
+        OrderType.LIMIT,
+        peg_price_type=PegPriceType.PRIMARY_PEG,
+        peg_offset_type="PRICE_LEVEL",
+        peg_offset_value=1,
+    )
+    (new,) = reports(rendered)
+    assert_report_shape(new, extra=["gP", "gOT", "gOV", "gp"])
+    assert (new["p"], new["gP"], new["gOT"], new["gOV"], new["gp"]) == (
+        "0.00000000",
+        "PRIMARY_PEG",
+        "PRICE_LEVEL",
+        1,
+        "98.00000000",
+    )
+    (plain,) = reports(market.place(me, "BUY", "1", "90"))
+    assert not {"gP", "gOT", "gOV", "gp"} & set(plain)
 
 
 def test_iceberg_quantity_shows_in_f(market: Recorder) -> None:

@@ -98,6 +98,11 @@ class BookSide:
             del keys[bisect_left(keys, key)]
         del self.levels[level.price_raw]
 
+    def price_at_depth(self, depth: int) -> int | None:
+        """Return the raw price `depth` levels behind the best (0 = best), or None."""
+        keys = self.keys
+        return keys[-1 - depth] * self.sign if depth < len(keys) else None
+
     def levels_best_first(self) -> Iterator[PriceLevel]:
         """Yield levels from the best price outwards."""
         levels, sign = self.levels, self.sign

@@ -29,8 +29,8 @@ Known limitations (decisions where the docs are silent):
 - STOP_LOSS / TAKE_PROFIT BUY (market on trigger) lock nothing while waiting; at trigger they
   lock what the sweep costs, up to the free balance, and fill only what that covers.
 - Amending a quantity down to or below the executed quantity leaves the order FILLED.
-- Pegged orders, order lists (OCO/OTO/OTOCO/OPO), SOR, price-range execution rules and
-  exchange-level filters (EXCHANGE_MAX_NUM_*) are not implemented; a pegged order is rejected.
+- Order lists (OCO/OTO/OTOCO/OPO), SOR, price-range execution rules and exchange-level filters
+  (EXCHANGE_MAX_NUM_*) are not implemented. Pegged orders: pegs.py.
 - No tradeGroupId STP across accounts unless `CreateAccount(trade_group_id=...)` sets one.
 """
 

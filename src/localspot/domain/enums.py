@@ -149,7 +149,7 @@ class CancelRestrictions(StrEnum):
 
 
 class PegPriceType(StrEnum):
-    """`pegPriceType` (pegged orders; accepted but not implemented by the engine yet)."""
+    """`pegPriceType` (pegged_orders.md)."""
 
     PRIMARY_PEG = "PRIMARY_PEG"
     MARKET_PEG = "MARKET_PEG"

@@ -171,7 +171,9 @@ class FilterRules:
         spec = self.spec
         order_type = order.type
         price = order.price_raw
-        has_limit_price = order_type in _PRICED
+        # A pegged stop-limit order sent without `price` has none until it triggers (pegs.py).
+        unpriced = not price and order.peg_price_type is not None
+        has_limit_price = order_type in _PRICED and not unpriced
         if price and has_limit_price:
             if self.pp is not None:
                 failed = self._percent_price(order, now_ms)
@@ -227,7 +229,7 @@ class FilterRules:
         for kind, mins, low, high, market_low, market_high in self._notionals:
             check_low = not is_market or market_low
             check_high = not is_market or market_high
-            if not (check_low or check_high):
+            if not (check_low or check_high) or unpriced:
                 continue
             if order.is_quote_order:
                 num, den = order.orig_quote_raw * self.quote_scale, 1

@@ -3,6 +3,11 @@
 `Order` is mutable engine state: only the engine changes it, during `Engine.apply`. Its amounts
 are scaled ints (`*_raw`, see symbols.py); the Decimal properties convert at the edge, so the
 renderers never see raw values. Records (`Trade`, `PreventedMatch`, `Amendment`) are immutable.
+
+`price_raw` is the working limit price that the book, matching and locks use. For a pegged order
+(pegged_orders.md) it is the pegged price once determined (`pegged_price_raw`, at placement for
+LIMIT/LIMIT_MAKER, at trigger for STOP_LOSS_LIMIT/TAKE_PROFIT_LIMIT) and `sent_price_raw` keeps
+the `price` as sent (0 if none), which is what responses show as `price`.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from localspot.domain.enums import (
     ExpiryReason,
     OrderStatus,
     OrderType,
+    PegPriceType,
     Side,
     StpMode,
     TimeInForce,
@@ -41,12 +47,16 @@ class Order:
         "order_id",
         "order_list_id",
         "orig_quote_raw",
+        "peg_offset_value",
+        "peg_price_type",
+        "pegged_price_raw",
         "prevented_match_id",
         "prevented_raw",
         "price_raw",
         "priority",
         "qty_raw",
         "send_iceberg",
+        "sent_price_raw",
         "side",
         "spec",
         "status",
@@ -98,6 +108,10 @@ class Order:
         self.type = order_type
         self.time_in_force = time_in_force
         self.price_raw = price_raw
+        self.sent_price_raw = price_raw
+        self.peg_price_type: PegPriceType | None = None
+        self.peg_offset_value: int | None = None
+        self.pegged_price_raw = 0
         self.qty_raw = qty_raw
         self.stp_mode = stp_mode
         self.time_ms = time_ms
@@ -150,8 +164,15 @@ class Order:
 
     @property
     def price(self) -> Decimal:
-        """Limit price (0 for MARKET)."""
-        return from_raw(self.price_raw, self.spec.price_decimals)
+        """Limit price as sent (`price`; 0 for MARKET and for a pegged order sent without one)."""
+        return from_raw(self.sent_price_raw, self.spec.price_decimals)
+
+    @property
+    def pegged_price(self) -> Decimal | None:
+        """The price a pegged order works at (`peggedPrice`), None until determined."""
+        if not self.pegged_price_raw:
+            return None
+        return from_raw(self.pegged_price_raw, self.spec.price_decimals)
 
     @property
     def orig_qty(self) -> Decimal:

@@ -2,11 +2,12 @@
 
 Checks, first failure wins (the order of the real testnet where binance-observed.md saw it):
 1. `_check_allowed`: market open, account may trade and holds the symbol's permissions, the
-   type and features (iceberg, quoteOrderQty, trailing, peg, STP mode) are allowed, mandatory
-   parameters are present.
+   type and features (iceberg, quoteOrderQty, trailing, peg (pegs.py), STP mode) are allowed,
+   mandatory parameters are present (`price` is optional with a peg).
 2. `_build`: values fit the symbol's precision (-1111), then the `Order` is built (a client
-   order id is generated here when none was sent, even if a later check rejects the order).
-3. The symbol's filters (filters.py), -1013.
+   order id is generated here when none was sent, even if a later check rejects the order); a
+   pegged LIMIT/LIMIT_MAKER takes its pegged price here or is refused for lack of a level.
+3. The symbol's filters (filters.py), -1013, at the pegged price and also at `price` if sent.
 4. `_check_engine`: the matching engine's rejections (-2010): zero price, iceberg size,
    duplicate client id, stop that would trigger now, LIMIT_MAKER that would take, quote-order
    liquidity, and finally the balance lock.
@@ -20,12 +21,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from localspot.domain import pegs, stops
 from localspot.domain import rejections as rj
-from localspot.domain import stops
 from localspot.domain.accounts import Account
 from localspot.domain.book import PriceLevel
 from localspot.domain.commands import PlaceOrder
-from localspot.domain.enums import OrderStatus, OrderType, TimeInForce
+from localspot.domain.enums import FilterType, OrderStatus, OrderType, TimeInForce
 from localspot.domain.events import CommandRejected, Event, OrderAccepted
 from localspot.domain.filters import OpenCounts
 from localspot.domain.numbers import to_raw
@@ -77,7 +78,7 @@ class Placing(StopOrders):
         if type(order) is CommandRejected:
             return [order]
         assert isinstance(order, Order)
-        failed = self.rules.first_failure(order, self._counts(account), now_ms)
+        failed = self._filter_failure(order, account, now_ms)
         if failed is not None:
             return [rj.filter_failure(failed)]
         rejected = self._check_engine(order, account)
@@ -96,6 +97,16 @@ class Placing(StopOrders):
         if self.triggered:
             self._run_triggered(now_ms, events)
         return events
+
+    def _filter_failure(self, order: Order, account: Account, now_ms: int) -> FilterType | None:
+        counts = self._counts(account)
+        failed = self.rules.first_failure(order, counts, now_ms)
+        if failed is None and order.pegged_price_raw and order.sent_price_raw:
+            # pegged_orders.md: a pegged order that sends `price` must pass at both prices.
+            order.price_raw = order.sent_price_raw
+            failed = self.rules.first_failure(order, counts, now_ms)
+            order.price_raw = order.pegged_price_raw
+        return failed
 
     def _check_allowed(self, cmd: PlaceOrder, account: Account) -> CommandRejected | None:
         spec = self.spec
@@ -117,17 +128,15 @@ class Placing(StopOrders):
             return rj.QUOTE_QTY_NOT_SUPPORTED
         if cmd.trailing_delta is not None and not spec.allow_trailing_stop:
             return rj.TRAILING_NOT_SUPPORTED
-        if cmd.peg_price_type is not None:
-            # Pegged orders are not implemented; see engine.py "Known limitations".
-            return (
-                rj.PEG_NOT_SUPPORTED
-                if not spec.peg_instructions_allowed
-                else rj.UNSUPPORTED_COMBINATION
-            )
+        rejected = pegs.peg_rejection(cmd, spec)
+        if rejected is not None:
+            return rejected
         if cmd.stp_mode is not None and cmd.stp_mode not in spec.allowed_stp_modes:
             return rj.STP_MODE_NOT_ALLOWED
+        is_pegged = cmd.peg_price_type is not None
         for param, field in _REQUIRED[order_type]:
-            if getattr(cmd, field) is None:
+            # web-socket-api.md, pegged orders notes: with `pegPriceType`, `price` is optional.
+            if getattr(cmd, field) is None and not (is_pegged and field == "price"):
                 return rj.mandatory(param)
         if order_type is OrderType.MARKET and cmd.quantity is None and cmd.quote_order_qty is None:
             return rj.mandatory("quantity")
@@ -147,8 +156,7 @@ class Placing(StopOrders):
         price_raw = qty_raw = quote_raw = stop_raw = iceberg_raw = 0
         has_limit_price = order_type in _PRICED
         # numbers.to_raw, written out for the two values every order has.
-        if has_limit_price:
-            assert cmd.price is not None
+        if has_limit_price and cmd.price is not None:
             scaled = cmd.price * self.price_scale
             price_raw = int(scaled)
             if price_raw != scaled:
@@ -176,7 +184,7 @@ class Placing(StopOrders):
             if cmd.time_in_force not in (None, _GTC):
                 return rj.UNSUPPORTED_COMBINATION
         tif = cmd.time_in_force if has_limit_price and cmd.time_in_force else _GTC
-        return Order(
+        order = Order(
             self.spec,
             0,
             cmd.client_order_id or self.new_client_id(),
@@ -197,6 +205,17 @@ class Placing(StopOrders):
             cmd.strategy_id,
             cmd.strategy_type,
         )
+        if cmd.peg_price_type is None:
+            return order
+        order.peg_price_type = cmd.peg_price_type
+        order.peg_offset_value = cmd.peg_offset_value
+        if order_type in _STOPS:
+            return order  # pegged when triggered (stop_orders.py)
+        pegged = pegs.peg_price(self.book, order)
+        if pegged is None:
+            return rj.PEG_NO_LIQUIDITY
+        order.price_raw = order.pegged_price_raw = pegged
+        return order
 
     def _counts(self, account: Account) -> OpenCounts:
         account_id = account.account_id
@@ -215,7 +234,12 @@ class Placing(StopOrders):
 
     def _check_engine(self, order: Order, account: Account) -> CommandRejected | None:
         order_type = order.type
-        if order_type in _PRICED and order.qty_raw and not order.price_raw:
+        if (
+            order_type in _PRICED
+            and order.qty_raw
+            and not order.price_raw
+            and order.peg_price_type is None
+        ):
             return rj.PRICE_QTY_ZERO
         if order.iceberg_raw and order.iceberg_raw >= order.qty_raw:
             return rj.ICEBERG_EXCEEDS_QTY

@@ -57,6 +57,9 @@ QUOTE_QTY_NOT_SUPPORTED = _engine(
 )
 TRAILING_NOT_SUPPORTED = _engine(_NEW, "Trailing stop orders are not supported for this symbol.")
 PEG_NOT_SUPPORTED = _engine(_NEW, "Pegged orders are not supported for this symbol.")
+PEG_TYPE_NOT_ALLOWED = _engine(_NEW, "This order type may not use pegged price.")
+PEG_NOT_FOR_TYPE = _engine(_NEW, "This price peg cannot be used with this order type.")
+PEG_NO_LIQUIDITY = _engine(_NEW, "Order book liquidity is too low for this pegged order.")
 NO_LIQUIDITY = _engine(_NEW, "Order book liquidity is less than symbol minimum quantity.")
 LIQUIDITY_BELOW_LOT_SIZE = _engine(
     _NEW, "Order book liquidity is less than `LOT_SIZE` filter minimum quantity."

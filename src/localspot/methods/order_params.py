@@ -13,7 +13,9 @@ Keep Priority". What is checked here and what the engine checks, so nothing is c
 Decision where the docs are silent: a parameter the order type does not take is refused with
 `-1106 Parameter '%s' sent when not required.` (seen live for `timeInForce` on MARKET and
 LIMIT_MAKER orders); with both `quantity` and `quoteOrderQty` on a MARKET order the one named is
-`quoteOrderQty`.
+`quoteOrderQty`. Pegs: only one of `pegOffsetType`/`pegOffsetValue` -> -1102 naming the missing
+one; `pegOffsetValue` above 100 -> -1130; an offset without `pegPriceType` -> -1106 naming
+`pegOffsetType`.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ CANCEL_REPLACE_PARAMS = (
 AMEND_PARAMS = ("symbol", "orderId", "origClientOrderId", "newClientOrderId", "newQty")
 
 MIN_STRATEGY_TYPE = 1_000_000
+PEG_OFFSET_TYPE = "PRICE_LEVEL"
+MAX_PEG_OFFSET_VALUE = 100
 _MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
 _NOT_STOP = frozenset({OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET})
 # Parameter -> order types that do not take it (the docs' table of mandatory parameters).
@@ -105,6 +109,8 @@ def place_order(p: Params, account_id: int) -> PlaceOrder:
     assert order_type is not None
     time_in_force = p.enum("timeInForce", TimeInForce, invalid=errors.INVALID_TIF)
     _refuse_not_taken(p, order_type)
+    peg_price_type = p.enum("pegPriceType", PegPriceType, invalid=errors.INVALID_PEG_PRICE_TYPE)
+    peg_offset_value, peg_offset_type = _peg_offset(p, peg_price_type is not None)
     return PlaceOrder(
         account_id=account_id,
         symbol=symbol,
@@ -121,9 +127,9 @@ def place_order(p: Params, account_id: int) -> PlaceOrder:
         strategy_id=p.integer("strategyId"),
         strategy_type=_strategy_type(p),
         stp_mode=p.enum("selfTradePreventionMode", StpMode),
-        peg_price_type=p.enum("pegPriceType", PegPriceType, invalid=errors.INVALID_PEG_PRICE_TYPE),
-        peg_offset_value=p.integer("pegOffsetValue"),
-        peg_offset_type=_peg_offset_type(p),
+        peg_price_type=peg_price_type,
+        peg_offset_value=peg_offset_value,
+        peg_offset_type=peg_offset_type,
     )
 
 
@@ -212,8 +218,18 @@ def _strategy_type(p: Params) -> int | None:
     return value
 
 
-def _peg_offset_type(p: Params) -> str | None:
-    value = p.string("pegOffsetType")
-    if value is not None and value != "PRICE_LEVEL":
+def _peg_offset(p: Params, is_pegged: bool) -> tuple[int | None, str | None]:
+    # web-socket-api.md, pegged orders notes: offset type and value go together, PRICE_LEVEL only,
+    # value at most 100.
+    offset_type = p.string("pegOffsetType")
+    if offset_type is not None and offset_type != PEG_OFFSET_TYPE:
         raise errors.INVALID_PEG_OFFSET_TYPE.error()
-    return value
+    value = p.integer("pegOffsetValue")
+    if value is not None and value > MAX_PEG_OFFSET_VALUE:
+        raise errors.INVALID_PARAMETER.error("pegOffsetValue")
+    if (value is None) != (offset_type is None):
+        missing = "pegOffsetType" if offset_type is None else "pegOffsetValue"
+        raise errors.MANDATORY_PARAM_EMPTY_OR_MALFORMED.error(missing)
+    if value is not None and not is_pegged:
+        raise errors.PARAM_NOT_REQUIRED.error("pegOffsetType")
+    return value, offset_type

@@ -9,7 +9,9 @@ captures in binance-observed.md ("Order responses": `fills` before `selfTradePre
 Conditional fields (web-socket-api.md, "Conditional fields in Order Responses") appear only
 when their condition holds: `icebergQty` if sent, `stopPrice` for stop types, `trailingDelta` /
 `trailingTime` for trailing stops, `strategyId` / `strategyType` if sent, `preventedMatchId` /
-`preventedQuantity` after STP, `expiryReason` once expired.
+`preventedQuantity` after STP, `expiryReason` once expired, and for pegged orders
+`pegPriceType`, `pegOffsetType` / `pegOffsetValue` (if sent) and `peggedPrice` (once determined)
+right after `price`, as in pegged_orders.md's sample response (`price` stays as sent, 0 if none).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def order_result(
     spec = order.spec
     out = order_ack(call, order, transact_time_ms)
     out["price"] = price_text(spec, order.price)
+    _add_peg_fields(out, order)
     out["origQty"] = qty_text(spec, order.orig_qty)
     out["executedQty"] = qty_text(spec, order.executed_qty)
     out["origQuoteOrderQty"] = price_text(spec, order.orig_quote_order_qty)
@@ -106,6 +109,18 @@ def placement(
     if response_type is OrderResponseType.RESULT:
         return order_result(call, order, transact_time_ms)
     return order_result(call, order, transact_time_ms, list(fills))
+
+
+def _add_peg_fields(out: dict[str, Any], order: Order) -> None:
+    if order.peg_price_type is None:
+        return
+    out["pegPriceType"] = order.peg_price_type.value
+    if order.peg_offset_value is not None:
+        out["pegOffsetType"] = "PRICE_LEVEL"
+        out["pegOffsetValue"] = order.peg_offset_value
+    pegged = order.pegged_price
+    if pegged is not None:
+        out["peggedPrice"] = price_text(order.spec, pegged)
 
 
 def _add_order_conditionals(call: Call, out: dict[str, Any], order: Order) -> None:
@@ -159,15 +174,16 @@ def order_view(call: Call, order: Order) -> dict[str, Any]:
         "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
         "price": price_text(spec, order.price),
-        "origQty": qty_text(spec, order.orig_qty),
-        "executedQty": qty_text(spec, order.executed_qty),
-        "cummulativeQuoteQty": price_text(spec, order.cumulative_quote_qty),
-        "status": order.status.value,
-        "timeInForce": order.time_in_force.value,
-        "type": order.type.value,
-        "side": order.side.value,
-        "stopPrice": price_text(spec, order.stop_price),
     }
+    _add_peg_fields(out, order)
+    out["origQty"] = qty_text(spec, order.orig_qty)
+    out["executedQty"] = qty_text(spec, order.executed_qty)
+    out["cummulativeQuoteQty"] = price_text(spec, order.cumulative_quote_qty)
+    out["status"] = order.status.value
+    out["timeInForce"] = order.time_in_force.value
+    out["type"] = order.type.value
+    out["side"] = order.side.value
+    out["stopPrice"] = price_text(spec, order.stop_price)
     if order.trailing_delta:
         out["trailingDelta"] = order.trailing_delta
         out["trailingTime"] = (
@@ -201,15 +217,16 @@ def canceled_view(
         "clientOrderId": order.client_order_id,
         "transactTime": call.timestamp(transact_time_ms),
         "price": price_text(spec, order.price),
-        "origQty": qty_text(spec, order.orig_qty),
-        "executedQty": qty_text(spec, order.executed_qty),
-        "origQuoteOrderQty": price_text(spec, order.orig_quote_order_qty),
-        "cummulativeQuoteQty": price_text(spec, order.cumulative_quote_qty),
-        "status": order.status.value,
-        "timeInForce": order.time_in_force.value,
-        "type": order.type.value,
-        "side": order.side.value,
     }
+    _add_peg_fields(out, order)
+    out["origQty"] = qty_text(spec, order.orig_qty)
+    out["executedQty"] = qty_text(spec, order.executed_qty)
+    out["origQuoteOrderQty"] = price_text(spec, order.orig_quote_order_qty)
+    out["cummulativeQuoteQty"] = price_text(spec, order.cumulative_quote_qty)
+    out["status"] = order.status.value
+    out["timeInForce"] = order.time_in_force.value
+    out["type"] = order.type.value
+    out["side"] = order.side.value
     _add_order_conditionals(call, out, order)
     out["selfTradePreventionMode"] = order.stp_mode.value
     _add_stp_and_expiry(out, order)

@@ -10,7 +10,9 @@ Execution reports (`executionReport`), one per order per event:
 - keys in the order of the docs' payload; `v` (prevented match id) sits after `t` as there;
   conditional fields ("Conditional Fields in Execution Report") follow `V` in the table's
   order: `d`/`D` (trailing stops), `j`/`J` (strategy id/type if sent), `A`/`B`/`u`/`U`/`Cs`/
-  `pl`/`pL`/`pY` (STP reports), `eR` (expired orders);
+  `pl`/`pL`/`pY` (STP reports), `gP`/`gOT`/`gOV`/`gp` (pegged orders; `gOT`/`gOV` only if
+  sent, `gp` "0.00000000" while a pegged stop-limit order waits for its trigger), `eR` (expired
+  orders);
 - a `TradeExecuted` gives the maker and the taker each their own `TRADE` report;
 - `w` ("on the book") follows the docs' captures (market_orders_faq.md): true on a working
   order's `NEW`, false on a taker's fills and on terminal reports, true on a maker fill that
@@ -30,8 +32,7 @@ Balances: `BalancesUpdated` -> `outboundAccountPosition`; an admin `BalanceChang
 
 Known limits: no `REJECTED` execution type (the engine never accepts an order it then rejects;
 rejected orders answer the request with an error and produce no event, so `r` is always
-"NONE"), no `listStatus` (no order lists yet), no allocation/SOR/pegged fields (`b`, `a`, `k`,
-`uS`, `gP`, `gOT`, `gOV`, `gp`).
+"NONE"), no `listStatus` (no order lists yet), no allocation/SOR fields (`b`, `a`, `k`, `uS`).
 """
 
 from __future__ import annotations
@@ -248,6 +249,12 @@ def _add_conditionals(
         out["pl"] = qty_text(spec, prevention.execution_qty)
         out["pL"] = price_text(spec, prevention.execution_price)
         out["pY"] = price_text(spec, prevention.execution_qty * prevention.execution_price)
+    if order.peg_price_type is not None:
+        out["gP"] = order.peg_price_type.value
+        if order.peg_offset_value is not None:
+            out["gOT"] = "PRICE_LEVEL"
+            out["gOV"] = order.peg_offset_value
+        out["gp"] = price_text(order.spec, order.pegged_price or ZERO)
     if expired and order.expiry_reason is not None:
         out["eR"] = order.expiry_reason.value
 

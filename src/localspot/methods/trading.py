@@ -23,7 +23,7 @@ Known differences from the testnet:
   `orderRateLimitExceededMode=CANCEL_ONLY` over the limit, a canceled order gives 409 -2021
   with the -1015 as `newOrderResponse`; a failed cancel gives 429 -1015 (STOP_ON_FAILURE) or
   400 -2022 with both errors (ALLOW_FAILURE), after the docs' table; nothing is counted.
-- No order lists, SOR or pegged orders: the engine refuses pegged orders.
+- No order lists or SOR. Pegged orders: see domain/pegs.py for the decisions.
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ def check_new_order(call: Call, command: PlaceOrder, *, cancel_replace: bool = F
         if isinstance(built, CommandRejected):
             rejected = built
         else:
-            failed = market.rules.first_failure(built, market._counts(account), call.now_ms)
+            failed = market._filter_failure(built, account, call.now_ms)
             if failed is not None:
                 raise errors.FILTER_FAILURE.error(failed.value)
     if rejected is not None:
