@@ -10,7 +10,7 @@ latency of trade events (receive time minus the event's `E`, in microseconds). N
 The subscribers run in a child process (their own event loop), so the server process pays
 only for fan-out: building each payload once, queueing it per connection and writing it.
 
-    .venv/bin/python bench/fanout.py [--subscribers 100] [--pairs 2000]
+    .venv/bin/python bench/fanout.py [--subscribers 100] [--pairs 2000] [--flush-ms 2]
 """
 
 from __future__ import annotations
@@ -35,23 +35,26 @@ from localspot.config import Config  # noqa: E402
 from localspot.domain.commands import CreateAccount, PlaceOrder  # noqa: E402
 from localspot.domain.enums import OrderType, Side, TimeInForce  # noqa: E402
 from localspot.domain.events import AccountCreated  # noqa: E402
+from localspot.transport.ws_streams import STREAM_SERVER  # noqa: E402
 
 STREAMS = "btcusdt@trade/btcusdt@depth@100ms"
 
 
-async def trade_pairs(services, maker: int, taker: int, pairs: int) -> float:
-    """Run `pairs` sell+buy pairs; return commands per second."""
+async def trade_pairs(services, maker: int, taker: int, pairs: int) -> tuple[float, float]:
+    """Run `pairs` sell+buy pairs; return commands per second (wall clock) and per second of
+    this process's CPU time (what the box's other processes, the subscribers included, do
+    not change)."""
     sell = PlaceOrder(
         maker, "BTCUSDT", Side.SELL, OrderType.LIMIT, TimeInForce.GTC, Decimal("0.001"),
         price=Decimal("30000"),
     )  # fmt: skip
     buy = PlaceOrder(taker, "BTCUSDT", Side.BUY, OrderType.MARKET, quantity=Decimal("0.001"))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(pairs):
         await services.execute(sell)
         await services.execute(buy)
         await asyncio.sleep(0)  # let writers and readers run, as a server under load would
-    return 2 * pairs / (time.perf_counter() - started)
+    return 2 * pairs / (time.perf_counter() - started), 2 * pairs / (time.process_time() - cpu)
 
 
 async def subscriber(session, url, latencies: list[int], counts: list[int], connected) -> None:
@@ -93,9 +96,11 @@ def clients(url: str, subscribers: int, pipe) -> None:
     asyncio.run(run())
 
 
-async def main(subscribers: int, pairs: int) -> None:
+async def main(subscribers: int, pairs: int, flush_ms: float | None) -> None:
     config = Config(rate_limits_enabled=False)
     app = build_app(config)
+    if flush_ms is not None:
+        app[STREAM_SERVER].flush_interval = flush_ms / 1000
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     services = app[SERVICES]
@@ -106,7 +111,7 @@ async def main(subscribers: int, pairs: int) -> None:
         ids.extend(e.account_id for e in events if isinstance(e, AccountCreated))
     maker, taker = ids
     await trade_pairs(services, maker, taker, 200)  # warm up
-    bare = await trade_pairs(services, maker, taker, pairs)
+    bare, bare_cpu = await trade_pairs(services, maker, taker, pairs)
 
     url = f"ws://127.0.0.1:{server.port}/stream?streams={STREAMS}&timeUnit=MICROSECOND"
     here, there = multiprocessing.Pipe()
@@ -116,7 +121,7 @@ async def main(subscribers: int, pairs: int) -> None:
     await loop.run_in_executor(None, here.recv)  # "ready"
     here.send("start")
     started = time.perf_counter()
-    loaded = await trade_pairs(services, maker, taker, pairs)
+    loaded, loaded_cpu = await trade_pairs(services, maker, taker, pairs)
     await asyncio.sleep(0.5)  # let the last events and depth ticks arrive
     elapsed = time.perf_counter() - started
     here.send("stop")
@@ -130,6 +135,8 @@ async def main(subscribers: int, pairs: int) -> None:
     print(f"order path, no subscribers:     {bare:10.0f} commands/s")
     print(f"order path, {subscribers} subscribers:   {loaded:10.0f} commands/s")
     print(f"ratio:                          {loaded / bare:10.2f}  (target >= 0.8)")
+    cpu_ratio = loaded_cpu / bare_cpu
+    print(f"per CPU second: {bare_cpu:.0f} -> {loaded_cpu:.0f} commands, ratio {cpu_ratio:.2f}")
     print(f"events delivered:               {delivered / elapsed:10.0f} /s ({delivered} total)")
     print(f"trade publish-to-receive:       p50 {p50} us, p99 {p99} us")
 
@@ -138,5 +145,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--flush-ms", type=float, default=None, help="stream flush interval")
     args = parser.parse_args()
-    asyncio.run(main(args.subscribers, args.pairs))
+    asyncio.run(main(args.subscribers, args.pairs, args.flush_ms))

@@ -7,9 +7,12 @@ information"): which streams exist, what each sends, and when.
   100 ms or 1000 ms, tickers, mini tickers, average price and 1s klines every 1000 ms, other
   klines every 2000 ms.
 
-Nothing here blocks or does I/O: a payload is built once per stream and time unit and handed
-to each subscriber's `deliver`, which only queues it (transport/ws_streams.py bounds the queue
-and disconnects a subscriber that falls behind), so fan-out never waits for a socket.
+Nothing here blocks or does I/O: a payload is built once per event (its JSON text, and the
+transport's encoded frame, are rendered lazily and cached on the `Payload`, shared by every
+subscriber). With a `sink` (the stream server's), each event is handed over once per stream,
+whatever the number of subscribers; the sink only appends it to a list and fans it out later
+(transport/ws_streams.py). Without one, each subscriber's `deliver` is called, which must only
+queue it. Either way fan-out never waits for a socket.
 
 Decisions where the docs are silent (docs/market-data.md):
 - Tickers, mini tickers, average price and klines are sent when their content changed since
@@ -122,11 +125,21 @@ class Subscriber(Protocol):
 class Payload:
     """One event, rendered lazily once per time unit and per wrapping."""
 
-    __slots__ = ("_make", "_texts")
+    __slots__ = ("_encoded", "_make", "_texts")
 
     def __init__(self, make: Callable[[render.Ts], Any]) -> None:
         self._make = make
         self._texts: dict[tuple[bool, str | None], str] = {}
+        self._encoded: dict[tuple[bool, str | None], bytes] = {}
+
+    def encoded(self, us: bool, combined_as: str | None, encode: Callable[[str], bytes]) -> bytes:
+        """Return `encode(self.text(us, combined_as))`, computed once per key for all
+        subscribers (the transport passes its frame encoder)."""
+        key = (us, combined_as)
+        data = self._encoded.get(key)
+        if data is None:
+            data = self._encoded[key] = encode(self.text(us, combined_as))
+        return data
 
     def text(self, us: bool, combined_as: str | None = None) -> str:
         """Return the JSON text, raw or wrapped as `{"stream", "data"}` for `combined_as`."""
@@ -166,8 +179,14 @@ class _Topic:
 class MarketFeed:
     """Every subscribed stream and what it last sent."""
 
-    def __init__(self, market_data: MarketData, symbols: Callable[[str], SymbolSpec | None]):
+    def __init__(
+        self,
+        market_data: MarketData,
+        symbols: Callable[[str], SymbolSpec | None],
+        sink: Callable[[str, Payload], None] | None = None,
+    ):
         self.market = market_data
+        self.sink = sink
         self.spec_of = symbols
         self.topics: dict[str, _Topic] = {}
         self._by_symbol_kind: dict[tuple[str | None, str], set[str]] = {}
@@ -223,8 +242,10 @@ class MarketFeed:
         names = self._by_symbol_kind.get((symbol, kind))
         return [self.topics[n] for n in names] if names else []
 
-    @staticmethod
-    def _send(topic: _Topic, payload: Payload) -> None:
+    def _send(self, topic: _Topic, payload: Payload) -> None:
+        if self.sink is not None:
+            self.sink(topic.stream.name, payload)
+            return
         for subscriber in list(topic.subscribers):
             subscriber.deliver(topic.stream.name, payload)
 

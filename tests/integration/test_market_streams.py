@@ -106,6 +106,26 @@ async def test_raw_trade_and_agg_trade_streams(market):
     await client.close()
 
 
+async def test_batched_fan_out_keeps_one_message_per_frame_in_order(market):
+    # Two connections with the same streams share the flush's bytes; a third differs (raw).
+    one = await connect(market.server, "/stream?streams=btcusdt@trade/btcusdt@aggTrade")
+    two = await connect(market.server, "/stream?streams=btcusdt@trade/btcusdt@aggTrade")
+    raw = await connect(market.server, "/ws/btcusdt@trade")
+    await eventually(lambda: len(market.server.server.app[STREAM_SERVER].connections) == 3)
+    for _ in range(5):
+        await market.place(market.maker, Side.SELL, "0.01", "30000")
+    await market.place(market.taker, Side.BUY, "0.05")  # five trades, one aggregate, at once
+    await one.ws.send_str(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 7}))
+    for client in (one, two):
+        messages = [await client.recv() for _ in range(6)]
+        assert [m["stream"] for m in messages] == ["btcusdt@trade"] * 5 + ["btcusdt@aggTrade"]
+        assert [m["data"]["t"] for m in messages[:5]] == [1, 2, 3, 4, 5]
+    assert await one.recv() == {"result": ["btcusdt@trade", "btcusdt@aggTrade"], "id": 7}
+    assert [(await raw.recv())["t"] for _ in range(5)] == [1, 2, 3, 4, 5]
+    for client in (one, two, raw):
+        await client.close()
+
+
 async def test_combined_stream_wraps_events_and_time_unit(market):
     client = await connect(market.server, "/stream?streams=btcusdt@trade&timeUnit=MICROSECOND")
     await market.sell_then_buy("30000", "0.1")

@@ -12,9 +12,18 @@ refused, decision); 300 connection attempts per 5 minutes per IP (HTTP 429, -103
 WebSocket API). Upkeep as on the WebSocket API: a ping every 20 s, closed after 60 s without
 a pong, after 24 h, and `serverShutdown` before the server stops.
 
-Back-pressure: events are queued per connection and written by the connection's own task; a
-connection whose queue holds more than `max_queue` frames is closed (1008), so a slow client
-never delays the engine or other subscribers.
+Fan-out and back-pressure: the feed hands each event over once per stream (`publish`), which
+only appends it to a list and arms a flush timer: no per-subscriber work, no await, no send on
+the matching path. The flush runs `flush_interval` (2 ms) later, or later still after a long
+flush, so that flushing takes at most `FANOUT_SHARE` (a tenth) of the event loop. Connections
+with the same streams, time unit and wrapping form a group and get the same bytes: each
+group's frames are encoded and joined once (each payload's JSON is rendered once per time unit
+and wrapping), and each connection gets one transport write (one system call) for all the
+events since the last flush. Every frame is still one whole WebSocket text frame holding
+exactly one message, in publish order per connection; control answers are queued behind the
+events published before them. A connection whose socket buffer is above `_HIGH_WATER` keeps
+its frames queued (the client reads slowly); one with more than `max_queue` frames queued is
+closed (1008), so a slow client never delays the engine or other subscribers.
 
 Decisions where the docs are silent: unparsable names in the URL are ignored (the connection
 opens; it may SUBSCRIBE later); a SUBSCRIBE with any invalid name subscribes to nothing and
@@ -29,6 +38,7 @@ import contextlib
 import json
 import logging
 import re
+import struct
 import time
 from collections import deque
 from typing import Any
@@ -49,6 +59,13 @@ log = logging.getLogger("localspot.ws_streams")
 MAX_STREAMS = 1024
 MAX_MESSAGES_PER_SECOND = 5
 MAX_QUEUE = 10_000
+FLUSH_INTERVAL_S = 0.002  # how long frames accumulate before one write per connection
+# At most this share of the event loop goes to flushing: after a flush that took t seconds,
+# the next one waits at least t * (1 - share) / share (so many subscribers batch more).
+FANOUT_SHARE = 0.1
+_HIGH_WATER = 256 * 1024  # bytes in a socket's write buffer above which frames stay queued
+_HEADER_16 = struct.Struct("!BBH")
+_HEADER_64 = struct.Struct("!BBQ")
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 _ID_RE = re.compile(r"[a-zA-Z0-9\-_]{1,36}")
 _ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
@@ -67,6 +84,17 @@ def _invalid(msg: str) -> ControlError:
     return ControlError(2, f"Invalid request: {msg}")
 
 
+def text_frame(text: str) -> bytes:
+    """One unmasked, unfragmented WebSocket text frame (RFC 6455 5.2) holding `text`."""
+    data = text.encode()
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 65536:
+        return _HEADER_16.pack(0x81, 126, size) + data
+    return _HEADER_64.pack(0x81, 127, size) + data
+
+
 class StreamConnection:
     """One client connection to the market data streams."""
 
@@ -75,16 +103,19 @@ class StreamConnection:
         ws: web.WebSocketResponse,
         server: StreamServer,
         *,
+        transport: asyncio.Transport,
         combined: bool,
         time_unit_us: bool,
     ) -> None:
         self.ws = ws
+        self._transport = transport
         self.server = server
         self.combined = combined
         self.time_unit_us = time_unit_us
         self.streams: dict[str, None] = {}
-        self._queue: deque[str] = deque()
-        self._wake = asyncio.Event()
+        self._queue: deque[tuple[bytes, int]] = deque()  # (frames, how many)
+        self._queued = 0  # frames in `_queue`
+        self.group_key: tuple[frozenset[str], bool, bool] | None = None
         self._received: deque[float] = deque()
         services = server.services
         self._keepalive = Keepalive(ws, services.config, services.clock, self._close)
@@ -93,39 +124,53 @@ class StreamConnection:
     # -- outgoing ------------------------------------------------------------------------------
 
     def deliver(self, stream: str, payload: Payload) -> None:
-        """Queue one event (called by the feed; never blocks)."""
-        self._push(payload.text(self.time_unit_us, stream if self.combined else None))
+        """Queue one event (for a feed without a sink; never blocks)."""
+        combined_as = stream if self.combined else None
+        self.enqueue(payload.encoded(self.time_unit_us, combined_as, text_frame), 1)
 
-    def _push(self, text: str) -> None:
+    def enqueue(self, frames: bytes, count: int) -> None:
+        """Queue `count` whole frames to write at the next flush (never blocks)."""
         if self._closing:
             return
-        if len(self._queue) >= self.server.max_queue:
-            log.info("stream connection too slow (%d queued): disconnecting", len(self._queue))
+        if self._queued + count > self.server.max_queue:
+            log.info("stream connection too slow (%d queued): disconnecting", self._queued)
             self._closing = True
             self._queue.clear()
+            self._queued = 0
             asyncio.get_running_loop().create_task(self._close(WSCloseCode.POLICY_VIOLATION))
             return
-        self._queue.append(text)
-        self._wake.set()
+        self._queue.append((frames, count))
+        self._queued += count
+        self.server.mark_dirty(self)
 
     def reply(self, payload: dict[str, Any]) -> None:
-        """Queue a control answer behind the events already queued."""
-        self._push(jsonio.dumps_text(payload))
+        """Queue a control answer behind the events already published."""
+        self.server.collect()
+        self.enqueue(text_frame(jsonio.dumps_text(payload)), 1)
 
-    async def _writer(self) -> None:
-        queue, ws = self._queue, self.ws
-        while not ws.closed:
-            await self._wake.wait()
-            self._wake.clear()
-            while queue and not ws.closed:
-                with contextlib.suppress(ConnectionResetError):
-                    await ws.send_str(queue.popleft())
+    def write_queued(self) -> bool:
+        """Write what is queued with one transport write (nothing while the socket buffer is
+        over `_HIGH_WATER`); return whether frames are left to write."""
+        queue, transport = self._queue, self._transport
+        if self.ws.closed or transport.is_closing():
+            queue.clear()
+            self._queued = 0
+            return False
+        if not queue or transport.get_write_buffer_size() > _HIGH_WATER:
+            return bool(queue)
+        if len(queue) == 1:
+            frames, _ = queue.popleft()
+        else:
+            frames = b"".join([f for f, _ in queue])
+            queue.clear()
+        self._queued = 0
+        transport.write(frames)
+        return False
 
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         # Answers already queued go out before a close the client caused.
-        while self._queue and not self.ws.closed:
-            with contextlib.suppress(ConnectionResetError):
-                await self.ws.send_str(self._queue.popleft())
+        self.server.collect()
+        self.write_queued()
 
     async def _close(self, code: int, reason: str = "disconnected") -> None:
         self._closing = True
@@ -137,6 +182,7 @@ class StreamConnection:
         now_ms = self.server.services.clock.now_ms()
         event = {"e": "serverShutdown", "E": now_ms * 1000 if self.time_unit_us else now_ms}
         body = {"stream": "!serverShutdown", "data": event} if self.combined else event
+        self._flush()
         if not self.ws.closed:
             with contextlib.suppress(ConnectionResetError):
                 await self.ws.send_str(jsonio.dumps_text(body))
@@ -146,12 +192,11 @@ class StreamConnection:
 
     async def run(self) -> None:
         """Serve the connection until it ends."""
-        writer = asyncio.create_task(self._writer())
         keepalive = asyncio.create_task(self._keepalive.run())
         try:
             async for msg in self.ws:
                 if not self._count_message():
-                    await self._flush()
+                    self._flush()
                     await self._close(WSCloseCode.POLICY_VIOLATION, "too many messages")
                     break
                 if msg.type is WSMsgType.TEXT:
@@ -169,10 +214,9 @@ class StreamConnection:
                 elif msg.type is WSMsgType.ERROR:
                     break
         finally:
-            for task in (writer, keepalive):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keepalive
 
     def _count_message(self) -> bool:
         # At most `max_messages_per_second` messages in any second (a sliding window).
@@ -186,6 +230,14 @@ class StreamConnection:
         return True
 
     def _on_text(self, text: str) -> None:
+        # Events published so far go to the subscriptions as they were (and before the answer).
+        self.server.collect()
+        try:
+            self._on_control(text)
+        finally:
+            self.server.regroup(self)
+
+    def _on_control(self, text: str) -> None:
         try:
             message = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -260,6 +312,7 @@ class StreamConnection:
 
     def unsubscribe_all(self) -> None:
         """Leave every stream (on close)."""
+        self.server.leave(self)
         for name in list(self.streams):
             self.server.feed.unsubscribe(self, name)
         self.streams.clear()
@@ -313,7 +366,15 @@ class StreamServer:
         self.max_queue = MAX_QUEUE
         self.max_streams = MAX_STREAMS
         self.max_messages_per_second = MAX_MESSAGES_PER_SECOND
-        self.feed = MarketFeed(services.market_data, lambda name: services.engine.symbol(name))
+        self.flush_interval = FLUSH_INTERVAL_S
+        self._pending: list[tuple[str, Payload]] = []
+        self._groups: dict[tuple[frozenset[str], bool, bool], dict[StreamConnection, None]] = {}
+        self._dirty: dict[StreamConnection, None] = {}
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_cost = 0.0  # seconds the last flush took
+        self.feed = MarketFeed(
+            services.market_data, lambda name: services.engine.symbol(name), sink=self.publish
+        )
         self.connections: set[StreamConnection] = set()
         config = services.config
         self.limiter = RateLimiter(rules=(), connection_rule=config.connection_limit)
@@ -337,12 +398,19 @@ class StreamServer:
             autoping=False, max_msg_size=services.config.max_frame_bytes, compress=False
         )
         await ws.prepare(request)
-        connection = StreamConnection(ws, self, combined=combined, time_unit_us=time_unit_us)
+        transport = request.transport
+        if transport is None:  # the client left during the handshake
+            return ws
+        connection = StreamConnection(
+            ws, self, transport=transport, combined=combined, time_unit_us=time_unit_us
+        )
+        self.collect()  # events published before the connection are not its
         try:
             connection.subscribe_all([n for n in names if n], strict=False)
         except ControlError:
             await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many streams")
             return ws
+        self.regroup(connection)
         self.connections.add(connection)
         try:
             await connection.run()
@@ -350,6 +418,89 @@ class StreamServer:
             self.connections.discard(connection)
             connection.unsubscribe_all()
         return ws
+
+    # -- fan-out -------------------------------------------------------------------------------
+
+    def publish(self, stream: str, payload: Payload) -> None:
+        """The feed's sink: keep one event of `stream` for the next flush (never blocks)."""
+        self._pending.append((stream, payload))
+        self._arm()
+
+    def regroup(self, connection: StreamConnection) -> None:
+        """Put `connection` in the group of its current streams, time unit and wrapping."""
+        key = (frozenset(connection.streams), connection.time_unit_us, connection.combined)
+        if key == connection.group_key:
+            return
+        self.leave(connection)
+        if connection.streams:
+            self._groups.setdefault(key, {})[connection] = None
+            connection.group_key = key
+
+    def leave(self, connection: StreamConnection) -> None:
+        """Take `connection` out of its group."""
+        key, connection.group_key = connection.group_key, None
+        members = self._groups.get(key) if key is not None else None
+        if members is not None:
+            members.pop(connection, None)
+            if not members:
+                del self._groups[key]
+
+    def collect(self) -> None:
+        """Queue the published events on their subscribers' connections: frames are encoded
+        and joined once per group, and each member queues the same bytes."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        for (streams, us, combined), members in list(self._groups.items()):
+            frames = [
+                payload.encoded(us, name if combined else None, text_frame)
+                for name, payload in pending
+                if name in streams
+            ]
+            if not frames:
+                continue
+            data = frames[0] if len(frames) == 1 else b"".join(frames)
+            for connection in list(members):
+                connection.enqueue(data, len(frames))
+
+    def mark_dirty(self, connection: StreamConnection) -> None:
+        """Have `connection`'s queue written at the next flush."""
+        self._dirty[connection] = None
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._flush_timer is None:
+            loop = asyncio.get_running_loop()
+            pause = self._flush_cost * (1 - FANOUT_SHARE) / FANOUT_SHARE
+            self._flush_timer = loop.call_later(max(self.flush_interval, pause), self._flush)
+
+    def _flush(self) -> None:
+        started = time.perf_counter()
+        self._flush_timer = None
+        try:
+            self.collect()
+        except Exception:  # keep the streams alive; the failure is a bug to read in the log
+            log.exception("stream fan-out failed")
+            self._pending = []
+        dirty, self._dirty = self._dirty, {}
+        for connection in dirty:
+            try:
+                left = connection.write_queued()
+            except Exception:  # one broken socket must not stop the others' frames
+                log.exception("writing to a stream connection failed")
+                continue
+            if left:
+                self._dirty[connection] = None
+        self._flush_cost = time.perf_counter() - started
+        if self._dirty:
+            self._arm()
+
+    def stop(self) -> None:
+        """Cancel the pending flush (the app is stopping)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
 
     async def ticker(self) -> None:
         """Drive the periodic streams every 100 ms."""
@@ -398,6 +549,7 @@ def add_routes(app: web.Application, services: Services) -> StreamServer:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        server.stop()
 
     async def on_shutdown(app: web.Application) -> None:
         await server.shutdown()
