@@ -45,7 +45,8 @@ from localspot.domain.symbols import SymbolSpec, load_symbols  # noqa: E402
 
 FIXTURES = [
     ROOT / "tests" / "fixtures" / "exchangeInfo-testnet.json",
-    Path("/work/shared/fixtures/exchangeInfo-testnet.json"),
+    ROOT.parent / "shared" / "fixtures" / "exchangeInfo-testnet.json",  # beside the repository
+    ROOT / "src" / "localspot" / "data" / "symbols.json",  # the packaged defaults
 ]
 ACCOUNTS = 50
 TICK = Decimal("0.01")

@@ -16,8 +16,16 @@ from localspot.domain.events import AccountCreated, Event, OrderAccepted
 from localspot.domain.orders import Order
 from localspot.domain.symbols import LotSize, PriceFilter, SymbolSpec, load_symbols
 
-FIXTURE = Path("/work/shared/fixtures/exchangeInfo-testnet.json")
 REPO_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "exchangeInfo-testnet.json"
+# The captured fixture lives in shared/, beside the repository (and beside CI's clone).
+FIXTURE = next(
+    (
+        parent.parent / "shared" / "fixtures" / "exchangeInfo-testnet.json"
+        for parent in Path(__file__).resolve().parents
+        if (parent.parent / "shared" / "fixtures" / "exchangeInfo-testnet.json").exists()
+    ),
+    REPO_FIXTURE,
+)
 E = TypeVar("E")
 
 
