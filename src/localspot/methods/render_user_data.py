@@ -297,12 +297,18 @@ class _Batch:
     # -- order events ---------------------------------------------------------------------
 
     def accepted(self, event: OrderAccepted) -> None:
+        self._new(event, working=not event.order.type.is_stop)
+
+    def triggered(self, event: OrderTriggered) -> None:
+        # A triggered stop is reported as NEW again, now working on the book.
+        self._new(event, working=True)
+
+    def _new(self, event: OrderAccepted | OrderTriggered, *, working: bool) -> None:
         order = event.order
         progress = Progress(OrderStatus.NEW, ZERO, ZERO)
         self.progress[id(order)] = progress
         if not self.wanted(order.account_id):
             return
-        working = not order.type.is_stop
         self._emit(
             order.account_id,
             execution_report(
@@ -314,26 +320,6 @@ class _Batch:
                 execution_id=event.execution_id,
                 on_book=working,
                 working=working,
-            ),
-        )
-
-    def triggered(self, event: OrderTriggered) -> None:
-        order = event.order
-        progress = Progress(OrderStatus.NEW, ZERO, ZERO)
-        self.progress[id(order)] = progress
-        if not self.wanted(order.account_id):
-            return
-        self._emit(
-            order.account_id,
-            execution_report(
-                order,
-                now_ms=self.now_ms,
-                execution_type=ExecutionType.NEW,
-                progress=progress,
-                transact_time_ms=event.transact_time_ms,
-                execution_id=event.execution_id,
-                on_book=True,
-                working=True,
             ),
         )
 
