@@ -79,15 +79,7 @@ def order_result(
     out = order_ack(call, order, transact_time_ms)
     out["price"] = price_text(spec, order.price)
     _add_peg_fields(out, order)
-    out["origQty"] = qty_text(spec, order.orig_qty)
-    out["executedQty"] = qty_text(spec, order.executed_qty)
-    out["origQuoteOrderQty"] = price_text(spec, order.orig_quote_order_qty)
-    out["cummulativeQuoteQty"] = price_text(spec, order.cumulative_quote_qty)
-    out["status"] = order.status.value
-    out["timeInForce"] = order.time_in_force.value
-    out["type"] = order.type.value
-    out["side"] = order.side.value
-    _add_order_conditionals(call, out, order)
+    _add_order_state(call, out, order)
     out["workingTime"] = call.timestamp(order.working_time_ms) if order.is_working else -1
     if fills is not None:
         out["fills"] = [fill_view(order, trade) for trade in fills]
@@ -121,6 +113,20 @@ def _add_peg_fields(out: dict[str, Any], order: Order) -> None:
     pegged = order.pegged_price
     if pegged is not None:
         out["peggedPrice"] = price_text(order.spec, pegged)
+
+
+def _add_order_state(call: Call, out: dict[str, Any], order: Order) -> None:
+    """Add quantities, status, time in force, type, side and the conditional order fields."""
+    spec = order.spec
+    out["origQty"] = qty_text(spec, order.orig_qty)
+    out["executedQty"] = qty_text(spec, order.executed_qty)
+    out["origQuoteOrderQty"] = price_text(spec, order.orig_quote_order_qty)
+    out["cummulativeQuoteQty"] = price_text(spec, order.cumulative_quote_qty)
+    out["status"] = order.status.value
+    out["timeInForce"] = order.time_in_force.value
+    out["type"] = order.type.value
+    out["side"] = order.side.value
+    _add_order_conditionals(call, out, order)
 
 
 def _add_order_conditionals(call: Call, out: dict[str, Any], order: Order) -> None:
@@ -219,15 +225,7 @@ def canceled_view(
         "price": price_text(spec, order.price),
     }
     _add_peg_fields(out, order)
-    out["origQty"] = qty_text(spec, order.orig_qty)
-    out["executedQty"] = qty_text(spec, order.executed_qty)
-    out["origQuoteOrderQty"] = price_text(spec, order.orig_quote_order_qty)
-    out["cummulativeQuoteQty"] = price_text(spec, order.cumulative_quote_qty)
-    out["status"] = order.status.value
-    out["timeInForce"] = order.time_in_force.value
-    out["type"] = order.type.value
-    out["side"] = order.side.value
-    _add_order_conditionals(call, out, order)
+    _add_order_state(call, out, order)
     out["selfTradePreventionMode"] = order.stp_mode.value
     _add_stp_and_expiry(out, order)
     return out
