@@ -1,4 +1,9 @@
-"""Events: what the engine did, as frozen dataclasses named in the past tense.
+"""Events: what the engine did, as dataclasses named in the past tense.
+
+Events are never changed once made, but they are not `frozen`: a frozen dataclass's `__init__`
+sets each field through `object.__setattr__`, which costs about four times as much, and the
+engine makes several per command. `CommandRejected` is frozen (its instances are shared
+constants, rejections.py).
 
 Order events reference the live `Order` (orders.py) for its fixed fields (ids, side, type,
 prices, STP mode...) and carry a snapshot of what changes (status, executed and quote totals)
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus
+from localspot.domain.numbers import from_raw
 from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
 
 
@@ -24,7 +30,7 @@ class AccountCreated:
     account_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BalanceChanged:
     """An asset's free balance changed by `delta` outside trading (deposit, withdrawal, set)."""
 
@@ -35,7 +41,7 @@ class BalanceChanged:
     locked: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BalanceLocked:
     """An external lock moved `delta` of an asset from free to locked (or back if negative)."""
 
@@ -58,7 +64,7 @@ class CommandRejected:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderAccepted:
     """An order was accepted (execution type NEW); it is NEW with nothing executed."""
 
@@ -67,7 +73,7 @@ class OrderAccepted:
     transact_time_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderTriggered:
     """A stop order's condition was met: it is now working (as MARKET or LIMIT)."""
 
@@ -76,7 +82,7 @@ class OrderTriggered:
     transact_time_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TradeExecuted:
     """A maker and a taker order traded; the snapshots are each order's state after it."""
 
@@ -84,13 +90,36 @@ class TradeExecuted:
     maker: Order
     taker: Order
     maker_status: OrderStatus
-    maker_executed_qty: Decimal
-    maker_cumulative_quote_qty: Decimal
+    maker_executed_raw: int
+    maker_cumulative_quote_raw: int
     maker_execution_id: int
     taker_status: OrderStatus
-    taker_executed_qty: Decimal
-    taker_cumulative_quote_qty: Decimal
+    taker_executed_raw: int
+    taker_cumulative_quote_raw: int
     taker_execution_id: int
+
+    # The totals are kept as the book's scaled integers and made Decimal only when read:
+    # most trades are never rendered as execution reports (nobody subscribed).
+
+    @property
+    def maker_executed_qty(self) -> Decimal:
+        """The maker's executed quantity after this trade."""
+        return from_raw(self.maker_executed_raw, self.maker.spec.qty_decimals)
+
+    @property
+    def maker_cumulative_quote_qty(self) -> Decimal:
+        """The maker's cumulative quote quantity after this trade."""
+        return from_raw(self.maker_cumulative_quote_raw, self.maker.spec.quote_decimals)
+
+    @property
+    def taker_executed_qty(self) -> Decimal:
+        """The taker's executed quantity after this trade."""
+        return from_raw(self.taker_executed_raw, self.taker.spec.qty_decimals)
+
+    @property
+    def taker_cumulative_quote_qty(self) -> Decimal:
+        """The taker's cumulative quote quantity after this trade."""
+        return from_raw(self.taker_cumulative_quote_raw, self.taker.spec.quote_decimals)
 
     @property
     def maker_commission(self) -> tuple[Decimal, str]:
@@ -103,7 +132,7 @@ class TradeExecuted:
         return self.trade.commission_of(not self.trade.is_buyer_maker)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MatchPrevented:
     """STP stopped `taker` from trading with `maker` (stp_faq.md); quantities are this event's."""
 
@@ -114,7 +143,7 @@ class MatchPrevented:
     maker_last_prevented_qty: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderExpired:
     """An order left the book or expired without resting.
 
@@ -134,7 +163,7 @@ class OrderExpired:
     transact_time_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderCanceled:
     """An order was canceled; `order.client_order_id` is now the cancel's new client id."""
 
@@ -144,7 +173,7 @@ class OrderCanceled:
     transact_time_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderAmended:
     """An order's quantity was reduced in place (execution type REPLACED)."""
 
@@ -153,7 +182,7 @@ class OrderAmended:
     transact_time_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BalancesUpdated:
     """Trading changed these assets of an account: (asset, free, locked) after the command.
 

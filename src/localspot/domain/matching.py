@@ -205,12 +205,12 @@ class Matching(SelfTradePrevention):
                 maker,
                 taker,
                 maker.status,
-                Decimal(maker.executed_raw) * qty_unit,
-                Decimal(maker.cum_quote_raw) * quote_unit,
+                maker.executed_raw,
+                maker.cum_quote_raw,
                 execution_id,
                 taker.status,
-                Decimal(taker.executed_raw) * qty_unit,
-                Decimal(taker.cum_quote_raw) * quote_unit,
+                taker.executed_raw,
+                taker.cum_quote_raw,
                 execution_id + 1,
             )
         )

@@ -220,7 +220,7 @@ class Order:
         return self.prevented_match_id >= 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trade:
     """One trade between a maker and a taker order (trade id is per symbol, from 1)."""
 
@@ -279,7 +279,7 @@ class AccountTrade:
         return self.trade.commission_of(self.is_buyer)[1]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PreventedMatch:
     """A self-trade that STP prevented (stp_faq.md, myPreventedMatches)."""
 
