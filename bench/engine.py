@@ -10,6 +10,9 @@ target orders that are still open. The same steps are replayed through `NaiveBoo
     .venv/bin/python bench/engine.py [--commands 50000] [--naive-commands N] [--profile]
                                      [--gc-freeze]
 
+The engine runs as installed: interpreted, or compiled by mypyc when the package was installed
+with `LOCALSPOT_COMPILE=1` (setup.py); the first lines say which.
+
 Garbage collection is on, as in the server, and its share of the engine's time is printed.
 `--gc-freeze` moves the pre-generated workload (tens of thousands of command objects that a
 server would never hold at once) out of the collector's view first, so full collections scan
@@ -37,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tests" / "property"))
 
 from naive_book import NaiveBook  # noqa: E402
 
+from localspot.domain import is_compiled  # noqa: E402
 from localspot.domain.commands import CancelOrder, CreateAccount, PlaceOrder  # noqa: E402
 from localspot.domain.engine import Engine  # noqa: E402
 from localspot.domain.enums import OrderType, Side, TimeInForce  # noqa: E402
@@ -197,6 +201,8 @@ def main() -> None:
     market = engine.markets["BTCUSDT"]
     open_orders = sum(len(orders) for orders in market.open_by_account.values())
     print(f"workload: 70% limit place / 20% cancel / 10% crossing, seed {args.seed}")
+    build = "compiled (mypyc)" if is_compiled() else "interpreted"
+    print(f"engine build: {build}; Python {sys.version.split()[0]}")
     print(
         f"engine: {outcome['accepted']:,} orders accepted, {outcome['rejected']:,} rejected, "
         f"{len(market.trades):,} trades, {len(market.prevented):,} prevented matches, "

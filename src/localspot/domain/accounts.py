@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
+
+from localspot.domain.pickling import Reduced, reduce_with, restore
 
 ZERO = Decimal(0)
 
@@ -38,6 +41,11 @@ class CommissionRates:
     taker: Decimal = ZERO
     buyer: Decimal = ZERO
     seller: Decimal = ZERO
+
+    def __reduce__(self) -> tuple[type[CommissionRates], tuple[Decimal, ...]]:
+        # By constructor: compiled (pickling.py), a frozen instance's fields cannot be set
+        # after it is made, which is how pickle restores state by default.
+        return CommissionRates, (self.maker, self.taker, self.buyer, self.seller)
 
 
 @dataclass(slots=True)
@@ -71,6 +79,12 @@ class Accounts:
     """All accounts, keyed by id; ids are handed out in order from 1."""
 
     __slots__ = ("_next_id", "by_id")
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, ())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self) -> None:
         self.by_id: dict[int, Account] = {}
@@ -121,6 +135,12 @@ class Ledger:
     """
 
     __slots__ = ("accounts", "collected", "touched")
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, (Accounts(),))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts

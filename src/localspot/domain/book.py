@@ -26,14 +26,22 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
+from typing import Any
 
 from localspot.domain.orders import Order
+from localspot.domain.pickling import Reduced, reduce_with, restore
 
 
 class PriceLevel:
     """All resting orders at one price, oldest first."""
 
     __slots__ = ("count", "orders", "price_raw", "total_raw")
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, (0,))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self, price_raw: int) -> None:
         self.price_raw = price_raw
@@ -60,6 +68,12 @@ class BookSide:
     """One side of the book (bids or asks)."""
 
     __slots__ = ("is_bid", "keys", "levels", "sign")
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, (False,))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self, is_bid: bool) -> None:
         self.is_bid = is_bid
@@ -123,6 +137,12 @@ class OrderBook:
     """Bids and asks of one symbol."""
 
     __slots__ = ("asks", "bids", "next_priority")
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, ())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self) -> None:
         self.bids = BookSide(is_bid=True)

@@ -63,6 +63,7 @@ from localspot.domain.events import (
 from localspot.domain.market import Market
 from localspot.domain.numbers import from_raw
 from localspot.domain.orders import AccountTrade, Amendment, Order, PreventedMatch, Trade
+from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
 _INSUFFICIENT = (-2010, "Account has insufficient balance for requested action.")
@@ -72,6 +73,12 @@ _CLIENT_ID_MASK = (1 << 88) - 1
 
 class Engine:
     """Accounts, books and the matching logic behind every state change."""
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, ())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self, symbols: Iterable[SymbolSpec] = ()) -> None:
         self.accounts = Accounts()

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from localspot.domain.enums import FilterType, OrderType
 from localspot.domain.numbers import ceil_div, to_raw
 from localspot.domain.orders import Order
+from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import LotSize, RawLimits, SymbolSpec, multiplier_ratio
 
 Ratio = tuple[int, int]
@@ -37,6 +39,12 @@ class AveragePrice:
     """Volume-weighted average trade price over a sliding window, in raw units."""
 
     __slots__ = ("last_price_raw", "sum_notional", "sum_qty", "trades", "window_ms")
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, (1,))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self, avg_price_mins: int) -> None:
         self.window_ms = avg_price_mins * 60_000
@@ -86,6 +94,12 @@ class FilterRules:
     `first_failure` is one pass over bounds prepared here (None = filter absent), in the check
     order of the module docstring; it runs for every order placed.
     """
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, (self.spec,))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(self, spec: SymbolSpec) -> None:
         self.spec = spec

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from localspot.domain.accounts import Account, Accounts, Balance, CommissionRates, Ledger
 from localspot.domain.book import OrderBook
@@ -29,6 +30,7 @@ from localspot.domain.events import Event, OrderExpired
 from localspot.domain.filters import FilterRules
 from localspot.domain.numbers import ZERO, unit
 from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
+from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
 _EXPIRED_IN_MATCH = OrderStatus.EXPIRED_IN_MATCH
@@ -40,6 +42,12 @@ FeeRates = tuple[Decimal, Decimal, Decimal, Decimal]
 
 class MarketState:
     """State of one symbol, and the balance moves of one order."""
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, (self.spec, Accounts(), Ledger(Accounts()), str))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(
         self,

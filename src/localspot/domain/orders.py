@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from localspot.domain.enums import (
     ExpiryReason,
@@ -25,6 +26,7 @@ from localspot.domain.enums import (
     TimeInForce,
 )
 from localspot.domain.numbers import from_raw
+from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
 
@@ -75,6 +77,15 @@ class Order:
         "visible_raw",
         "working_time_ms",
     )
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(
+            self,
+            (self.spec, 0, "", 0, self.side, self.type, self.time_in_force, 0, 0, self.stp_mode, 0),
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
 
     def __init__(
         self,
@@ -302,7 +313,7 @@ class PreventedMatch:
         return self.symbol
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Amendment:
     """One keep-priority amendment of an order (order.amendments)."""
 
