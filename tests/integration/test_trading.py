@@ -716,6 +716,12 @@ async def test_pegged_orders_over_ws_and_rest(trader):
     ]  # fmt: skip
     assert (body["price"], body["peggedPrice"]) == ("28000.00000000", "28900.00000000")
     assert (body["pegOffsetValue"], body["status"]) == (1, "FILLED")
+    amended = await pegger.ok(
+        "order.amend.keepPriority", symbol=SYMBOL, orderId=result["orderId"], newQty="0.05"
+    )
+    keys = list(amended["amendedOrder"])
+    assert keys[5:9] == ["price", "pegPriceType", "peggedPrice", "qty"]
+    assert amended["amendedOrder"]["peggedPrice"] == "29000.00000000"
     canceled = await pegger.ok("order.cancel", symbol=SYMBOL, orderId=result["orderId"])
     assert (canceled["pegPriceType"], canceled["peggedPrice"]) == ("PRIMARY_PEG", "29000.00000000")
     assert list(canceled).index("peggedPrice") == list(canceled).index("price") + 2

@@ -2,8 +2,9 @@
 
 from test_domain_support import D, Harness, every, first, placed, simple_spec
 
-from localspot.domain.commands import AmendOrder, CancelOpenOrders, CancelOrder
-from localspot.domain.enums import CancelRestrictions, OrderStatus
+from localspot.domain import rejections as rj
+from localspot.domain.commands import AmendOrder, CancelOpenOrders, CancelOrder, PlaceOrder
+from localspot.domain.enums import CancelRestrictions, OrderStatus, OrderType, Side, TimeInForce
 from localspot.domain.events import (
     BalancesUpdated,
     CommandRejected,
@@ -196,3 +197,55 @@ def test_queries_find_open_and_closed_orders_and_trades() -> None:
     assert h.engine.average_price("BTCUSDT", h.now) == D(100)
     assert h.engine.open_order_count(a) == 1
     assert len(h.engine.trades("BTCUSDT")) == 1
+
+
+# --- Engine.check: the dry run behind order.test ---------------------------------------------
+
+
+def test_check_passes_a_valid_order_and_changes_nothing() -> None:
+    h = Harness()
+    a = h.account()
+    h.place(a, "SELL", "1", "100")
+    before = (h.engine.depth("BTCUSDT"), h.balance(a, "USDT"), h.balance(a, "BTC"))
+    command = PlaceOrder(
+        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1), price=D(100)
+    )
+    assert h.engine.check(command, h.now) is None
+    assert (h.engine.depth("BTCUSDT"), h.balance(a, "USDT"), h.balance(a, "BTC")) == before
+    # No generated client order id was used up: the next order gets the id it would have.
+    fresh = Harness()
+    b = fresh.account()
+    fresh.place(b, "SELL", "1", "100")
+    assert (
+        placed(h.place(a, "BUY", "1", "99")).client_order_id
+        == placed(fresh.place(b, "BUY", "1", "99")).client_order_id
+    )
+
+
+def test_check_reports_what_place_would_reject() -> None:
+    h = Harness()
+    a = h.account()
+    off_tick = PlaceOrder(
+        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1), price=D("100.001")
+    )
+    no_price = PlaceOrder(a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1))
+    for command in (off_tick, no_price):
+        [expected] = h.engine.apply(command, h.now)
+        assert isinstance(expected, CommandRejected)
+        assert h.engine.check(command, h.now) == expected
+    lot = PlaceOrder(
+        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D("0.000000001"), price=D(1)
+    )
+    assert h.engine.check(lot, h.now) == CommandRejected(
+        -1111, "Parameter 'quantity' has too much precision."
+    )
+    assert h.engine.check(
+        PlaceOrder(
+            a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D("10000"), price=D(1)
+        ),
+        h.now,
+    ) == CommandRejected(-1013, "Filter failure: LOT_SIZE")
+    assert (
+        h.engine.check(PlaceOrder(a, "NOPE", Side.BUY, OrderType.MARKET, None, D(1)), h.now)
+        == rj.BAD_SYMBOL
+    )

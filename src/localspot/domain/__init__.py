@@ -3,6 +3,12 @@
 The package may be compiled with mypyc (setup.py, `LOCALSPOT_COMPILE=1`). A compiled module
 shadows its source, so an edited source would be silently ignored; importing the package warns
 when a source file is newer than its compiled module.
+
+Compiled, the classes marked `@mypyc_attr(acyclic=True)` (orders, trades, events, balances,
+price levels) are left out of the cyclic garbage collector: they point only at values, specs
+and orders, never back at what holds them, so they cannot be part of a cycle. The engine keeps
+every order and trade, and full collections would otherwise walk them all. Keep it so when
+adding fields. Interpreted, the marker does nothing.
 """
 
 from __future__ import annotations

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from localspot.domain.pickling import Reduced, reduce_with, restore
 
 ZERO = Decimal(0)
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class Balance:
     """One asset's balance: `free` can be spent, `locked` backs open orders."""
@@ -48,6 +51,7 @@ class CommissionRates:
         return CommissionRates, (self.maker, self.taker, self.buyer, self.seller)
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class Account:
     """A trading account: balances per asset, commission rates, permissions.

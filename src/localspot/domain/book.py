@@ -28,10 +28,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from localspot.domain.orders import Order
 from localspot.domain.pickling import Reduced, reduce_with, restore
 
 
+@mypyc_attr(acyclic=True)
 class PriceLevel:
     """All resting orders at one price, oldest first."""
 

@@ -183,6 +183,20 @@ class Engine:
             self._report_balances(now_ms, events)
         return events
 
+    def check(self, command: PlaceOrder, now_ms: int) -> CommandRejected | None:
+        """Validate a new order as `apply` would before matching, changing nothing (order.test).
+
+        Returns the rejection `apply` would give for the order's permissions, parameters,
+        precision or filters, or None (placing.py lists which checks run).
+        """
+        market = self.markets.get(command.symbol)
+        if market is None:
+            return rj.BAD_SYMBOL
+        account = self.accounts.by_id.get(command.account_id)
+        if account is None:
+            return rj.UNKNOWN_ACCOUNT
+        return market.check(command, account, now_ms)
+
     def _cancel(self, command: CancelOrder, now_ms: int) -> list[Event]:
         market = self.markets.get(command.symbol)
         if market is None:

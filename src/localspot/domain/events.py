@@ -18,11 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from mypy_extensions import mypyc_attr
+
 from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus
 from localspot.domain.numbers import from_raw
 from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(frozen=True, slots=True)
 class AccountCreated:
     """An account was opened."""
@@ -30,6 +33,7 @@ class AccountCreated:
     account_id: int
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class BalanceChanged:
     """An asset's free balance changed by `delta` outside trading (deposit, withdrawal, set)."""
@@ -41,6 +45,7 @@ class BalanceChanged:
     locked: Decimal
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class BalanceLocked:
     """An external lock moved `delta` of an asset from free to locked (or back if negative)."""
@@ -64,6 +69,7 @@ class CommandRejected:
     message: str
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class OrderAccepted:
     """An order was accepted (execution type NEW); it is NEW with nothing executed."""
@@ -73,6 +79,7 @@ class OrderAccepted:
     transact_time_ms: int
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class OrderTriggered:
     """A stop order's condition was met: it is now working (as MARKET or LIMIT)."""
@@ -82,6 +89,7 @@ class OrderTriggered:
     transact_time_ms: int
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class TradeExecuted:
     """A maker and a taker order traded; the snapshots are each order's state after it."""
@@ -132,6 +140,7 @@ class TradeExecuted:
         return self.trade.commission_of(not self.trade.is_buyer_maker)
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class MatchPrevented:
     """STP stopped `taker` from trading with `maker` (stp_faq.md); quantities are this event's."""
@@ -143,6 +152,7 @@ class MatchPrevented:
     maker_last_prevented_qty: Decimal
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class OrderExpired:
     """An order left the book or expired without resting.
@@ -163,6 +173,7 @@ class OrderExpired:
     transact_time_ms: int
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class OrderCanceled:
     """An order was canceled; `order.client_order_id` is now the cancel's new client id."""
@@ -173,6 +184,7 @@ class OrderCanceled:
     transact_time_ms: int
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class OrderAmended:
     """An order's quantity was reduced in place (execution type REPLACED)."""
@@ -182,6 +194,7 @@ class OrderAmended:
     transact_time_ms: int
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class BalancesUpdated:
     """Trading changed these assets of an account: (asset, free, locked) after the command.

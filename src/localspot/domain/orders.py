@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from localspot.domain.enums import (
     ExpiryReason,
     OrderStatus,
@@ -30,6 +32,7 @@ from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
 
+@mypyc_attr(acyclic=True)
 class Order:
     """One order: what was asked for, and where it stands now."""
 
@@ -231,6 +234,7 @@ class Order:
         return self.prevented_match_id >= 0
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class Trade:
     """One trade between a maker and a taker order (trade id is per symbol, from 1)."""
@@ -262,6 +266,7 @@ class Trade:
         return self.seller_commission, self.seller_commission_asset
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(frozen=True, slots=True)
 class AccountTrade:
     """A trade as one account sees it (myTrades)."""
@@ -290,6 +295,7 @@ class AccountTrade:
         return self.trade.commission_of(self.is_buyer)[1]
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class PreventedMatch:
     """A self-trade that STP prevented (stp_faq.md, myPreventedMatches)."""
@@ -313,6 +319,7 @@ class PreventedMatch:
         return self.symbol
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True)
 class Amendment:
     """One keep-priority amendment of an order (order.amendments)."""

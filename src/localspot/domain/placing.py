@@ -19,6 +19,7 @@ quoteOrderQty that amount; a STOP_LOSS/TAKE_PROFIT BUY locks at trigger time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from localspot.domain import pegs, stops
@@ -97,6 +98,25 @@ class Placing(StopOrders):
         if self.triggered:
             self._run_triggered(now_ms, events)
         return events
+
+    def check(self, cmd: PlaceOrder, account: Account, now_ms: int) -> CommandRejected | None:
+        """Run the checks `place` starts with (1 to 3 above) and change nothing (order.test).
+
+        The matching engine's own checks (4) are left out: they need the order in the book's
+        context (duplicates, would-trigger, would-take, the balance lock). A generated client
+        order id would use up a number, so the dry run never generates one.
+        """
+        rejected = self._check_allowed(cmd, account)
+        if rejected is not None:
+            return rejected
+        if cmd.client_order_id is None:
+            cmd = replace(cmd, client_order_id="dryRun")
+        order = self._build(cmd, account, now_ms)
+        if type(order) is CommandRejected:
+            return order
+        assert isinstance(order, Order)
+        failed = self._filter_failure(order, account, now_ms)
+        return None if failed is None else rj.filter_failure(failed)
 
     def _filter_failure(self, order: Order, account: Account, now_ms: int) -> FilterType | None:
         counts = self._counts(account)

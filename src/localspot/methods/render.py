@@ -241,6 +241,9 @@ def amended(call: Call, order: Order, amendment: Amendment) -> dict[str, Any]:
         "origClientOrderId": amendment.orig_client_order_id,
         "clientOrderId": amendment.new_client_order_id,
         "price": price_text(spec, order.price),
+    }
+    _add_peg_fields(view, order)
+    view |= {
         "qty": qty_text(spec, order.orig_qty),
         "executedQty": qty_text(spec, order.executed_qty),
         "preventedQty": qty_text(spec, order.prevented_qty),

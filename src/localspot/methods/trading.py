@@ -28,7 +28,6 @@ Known differences from the testnet:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from localspot import errors
@@ -243,27 +242,14 @@ def _canceled_views(call: Call, events: list[Event]) -> list[dict[str, Any]]:
 
 
 def check_new_order(call: Call, command: PlaceOrder, *, cancel_replace: bool = False) -> None:
-    """Run the engine's checks that come before matching, changing nothing (order.test).
-
-    The engine has no public dry run yet, so this calls the checks `Market.place` starts with.
-    A client order id is filled in so that no generated id is used up.
-    """
-    market = call.services.engine.market(command.symbol)
-    if market is None:
+    """Run the engine's checks that come before matching, changing nothing (order.test)."""
+    engine = call.services.engine
+    spec = engine.symbol(command.symbol)
+    if spec is None:
         raise errors.BAD_SYMBOL.error()
-    if cancel_replace and not market.spec.cancel_replace_allowed:
+    if cancel_replace and not spec.cancel_replace_allowed:
         raise errors.rejection(errors.NEW_ORDER_REJECTED, CANCEL_REPLACE_NOT_SUPPORTED).error()
-    probe = dataclasses.replace(command, client_order_id=command.client_order_id or "orderTest")
-    account = call.account
-    rejected = market._check_allowed(probe, account)
-    if rejected is None:
-        built = market._build(probe, account, call.now_ms)
-        if isinstance(built, CommandRejected):
-            rejected = built
-        else:
-            failed = market._filter_failure(built, account, call.now_ms)
-            if failed is not None:
-                raise errors.FILTER_FAILURE.error(failed.value)
+    rejected = engine.check(command, call.now_ms)
     if rejected is not None:
         raise errors.rejection_error(rejected.code, rejected.message)
 
