@@ -191,4 +191,4 @@ class Market(Placing):
 
     def account_orders(self, account_id: int) -> Iterator[Order]:
         """All orders of an account (open and closed), by orderId."""
-        return (o for o in self.orders.values() if o.account_id == account_id)
+        return iter(self.orders_by_account.get(account_id, ()))

@@ -68,6 +68,7 @@ class MarketState:
         self.next_prevented_match_id = 0
         self.next_execution_id = 1
         self.orders: dict[int, Order] = {}
+        self.orders_by_account: dict[int, list[Order]] = {}  # each by orderId (allOrders)
         self.open_by_account: dict[int, dict[int, Order]] = {}
         self.open_algo: dict[int, int] = {}
         self.open_iceberg: dict[int, int] = {}

@@ -332,6 +332,10 @@ class Placing(StopOrders):
     def _register(self, order: Order) -> None:
         account_id = order.account_id
         self.orders[order.order_id] = order
+        history = self.orders_by_account.get(account_id)
+        if history is None:
+            history = self.orders_by_account[account_id] = []
+        history.append(order)
         self.client_ids[(account_id, order.client_order_id)] = order
         by_account = self.open_by_account.get(account_id)
         if by_account is None:
