@@ -9,13 +9,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import orjson
 import pytest
 
 from localspot.auth.signatures import KeyType
 from localspot.domain import commands as c
 from localspot.domain.accounts import CommissionRates
 from localspot.domain.enums import CancelRestrictions, OrderType, Side, StpMode, TimeInForce
-from localspot.storage.codec import CodecError, default_codec
+from localspot.storage.codec import CodecError, _encode_value, default_codec
 from localspot.storage.memory import MemoryStorage
 from localspot.storage.protocol import Clear, Record, Snapshot, Storage, StorageError
 from localspot.storage.records import KeyCreated, KeyRevoked
@@ -98,6 +99,19 @@ def _decimals(value: object) -> list[Decimal]:
     return []
 
 
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: type(e).__name__)
+def test_codec_encodes_as_the_plain_json_of_its_fields(entry):
+    # `encode` lets orjson walk the dataclass; the bytes are those of the field-by-field form.
+    assert default_codec().encode(entry)[1] == orjson.dumps(_encode_value(entry))
+
+
+def test_codec_refuses_what_it_cannot_encode():
+    with pytest.raises(CodecError, match="cannot encode object value"):
+        default_codec().encode(KeyRevoked(object()))  # type: ignore[arg-type]
+    with pytest.raises(CodecError, match="Teleport is not a journal entry type"):
+        default_codec().encode(type("Teleport", (), {})())
+
+
 def test_codec_fills_missing_fields_with_defaults_and_refuses_unknown_ones():
     codec = default_codec()
     assert codec.decode("CancelOpenOrders", b'{"account_id":1,"symbol":"X"}') == (
@@ -121,6 +135,19 @@ def test_commit_then_read_back(make_storage):
     assert [r.seq for r in storage.records(after_seq=5)] == [6, 7, 8, 9]
     assert storage.latest_snapshot() == Snapshot(5, 42, b"blob")
     assert storage.last_seq() == 9
+
+
+def test_prepared_records_read_back_as_records(make_storage):
+    storage = make_storage()
+    many = ENTRIES * 20  # more rows than one INSERT statement holds
+    prepared = [storage.prepare(r.seq, r.now_ms, r.entry) for r in records(1, many)]
+    storage.commit(prepared[:3])
+    storage.commit([*prepared[3:], *records(len(many) + 1, ENTRIES[:1])])
+    assert list(storage.records()) == records(1, [*many, ENTRIES[0]])
+    assert storage.last_seq() == len(many) + 1
+    assert not storage.checkpoint_due()
+    storage.checkpoint()  # nothing to fold yet: harmless
+    assert list(make_storage().records()) == records(1, [*many, ENTRIES[0]])
 
 
 def test_clear_forgets_journal_and_snapshots_but_not_the_sequence(make_storage):

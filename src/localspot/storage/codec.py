@@ -4,6 +4,8 @@ Derived from the dataclass fields and their type hints, so a new command needs n
 beyond being listed in `domain.commands.Command` (or `storage.records`):
 - the kind is the class name; the payload is a JSON object of field name -> value;
 - Decimal is its exact string, an enum its value, a tuple a list, a nested dataclass an object;
+  `encode` lets orjson walk the dataclass itself (it runs for every command, on the event
+  loop), calling back only for decimals; the bytes equal orjson's of `_encode_value`'s object;
 - on decoding, a missing field takes the dataclass default (fields added later with a default
   read old journals), an unknown field or kind is refused (data from a newer version).
 
@@ -44,6 +46,18 @@ def _encode_value(value: Any) -> Any:
         return [_encode_value(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise CodecError(f"cannot encode {type(value).__name__} value {value!r}")
+
+
+def _encode_default(value: Any) -> Any:
+    # orjson calls this for what it does not serialize natively: decimals, frozensets, and
+    # dataclasses it does not recognise (compiled by mypyc, say).
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, frozenset):
+        return list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _encode_value(value)
     raise CodecError(f"cannot encode {type(value).__name__} value {value!r}")
 
 
@@ -127,7 +141,11 @@ class Codec:
         kind = type(entry).__name__
         if self._types.get(kind) is not type(entry):
             raise CodecError(f"{kind} is not a journal entry type")
-        return kind, orjson.dumps(_encode_value(entry))
+        try:
+            return kind, orjson.dumps(entry, default=_encode_default)
+        except orjson.JSONEncodeError as exc:
+            cause = exc.__cause__
+            raise cause if isinstance(cause, CodecError) else CodecError(f"{kind}: {exc}") from exc
 
     def decode(self, kind: str, payload: bytes) -> Any:
         """Rebuild the entry of `kind` from its payload; CodecError if it cannot."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from localspot.storage.protocol import Clear, Record, Snapshot, Write
 
@@ -11,15 +12,22 @@ class MemoryStorage:
     """A journal list and the latest snapshot, gone when the process ends."""
 
     is_durable = False
+    commit_waits_for_disk = False
 
     def __init__(self) -> None:
         self._records: list[Record] = []
         self._snapshot: Snapshot | None = None
         self._last_seq = 0
 
+    def prepare(self, seq: int, now_ms: int, entry: Any) -> Record:
+        """Return the record itself: entries are kept as objects."""
+        return Record(seq, now_ms, entry)
+
     def commit(self, writes: Sequence[Write]) -> None:
         """Apply `writes` in order."""
         for write in writes:
+            if isinstance(write, tuple):
+                raise TypeError("MemoryStorage keeps records, not encoded rows")
             if isinstance(write, Record):
                 if write.seq <= self._last_seq:
                     raise ValueError(f"journal seq {write.seq} after {self._last_seq}")
@@ -44,6 +52,13 @@ class MemoryStorage:
     def last_seq(self) -> int:
         """Return the highest sequence number used."""
         return self._last_seq
+
+    def checkpoint_due(self) -> bool:
+        """Return False: there is nothing to fold."""
+        return False
+
+    def checkpoint(self, *, beside_commits: bool = False) -> None:
+        """Nothing to do."""
 
     def close(self) -> None:
         """Nothing to release."""

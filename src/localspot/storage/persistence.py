@@ -238,6 +238,12 @@ class Persistence:
                     await self.snapshot()
             finally:
                 await self._journal.close()
+            if self.storage.is_durable:
+                log.info(
+                    "journal closed: %d records in %d commits since start",
+                    self._journal.records_committed,
+                    self._journal.commits,
+                )
         self.storage.close()
 
     def _install(self, engine: Engine, keys: KeyStore, funding: list[CreateAccount]) -> None:
@@ -259,7 +265,7 @@ class Persistence:
         journal = self.journal
         if type(entry) is CreateAccount:
             self._funding.append(entry)
-        durable = journal.write((journal.record(entry, now_ms),))
+        durable = journal.append(entry, now_ms)
         self._since_snapshot += 1
         if self._snapshot_every_commands and self._since_snapshot >= self._snapshot_every_commands:
             if self.storage.is_durable:
