@@ -227,7 +227,7 @@ def _full(p: Params) -> bool:
         return True
     if value not in ("FULL", "MINI"):
         raise errors.INVALID_TICKER_TYPE.error()
-    return value == "FULL"
+    return bool(value == "FULL")
 
 
 def _time_zone(p: Params) -> int:
