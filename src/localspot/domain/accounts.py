@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
 from localspot.domain.pickling import Reduced, reduce_with, restore
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 @mypyc_attr(acyclic=True)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from localspot.domain import rejections as rj
 from localspot.domain.accounts import ZERO, Account, Accounts, Ledger
@@ -66,9 +66,9 @@ from localspot.domain.orders import AccountTrade, Amendment, Order, PreventedMat
 from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
-_INSUFFICIENT = (-2010, "Account has insufficient balance for requested action.")
-_CLIENT_ID_MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835
-_CLIENT_ID_MASK = (1 << 88) - 1
+_INSUFFICIENT: Final = (-2010, "Account has insufficient balance for requested action.")
+_CLIENT_ID_MULTIPLIER: Final = 0x9E3779B97F4A7C15F39CC0605CEDC835
+_CLIENT_ID_MASK: Final = (1 << 88) - 1
 
 
 class Engine:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from localspot.domain.enums import FilterType, OrderType
 from localspot.domain.numbers import ceil_div, to_raw
@@ -28,11 +28,11 @@ from localspot.domain.symbols import LotSize, RawLimits, SymbolSpec, multiplier_
 Ratio = tuple[int, int]
 """A raw price as an exact fraction (numerator, denominator)."""
 
-_MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
+_MARKET_LIKE: Final = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
 # filters.md, TRAILING_DELTA: these trigger on a price rise ("above" bounds apply).
-_ABOVE = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
-_PRICED = frozenset(t for t in OrderType if t.has_limit_price)
-_STOPS = frozenset(t for t in OrderType if t.is_stop)
+_ABOVE: Final = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
+_PRICED: Final = frozenset(t for t in OrderType if t.has_limit_price)
+_STOPS: Final = frozenset(t for t in OrderType if t.is_stop)
 
 
 class AveragePrice:

@@ -23,6 +23,7 @@ from 1. Nothing reads a clock; `now_ms` is passed in.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from localspot.domain import rejections as rj
 from localspot.domain.accounts import Account
@@ -39,8 +40,8 @@ from localspot.domain.orders import Amendment, Order
 from localspot.domain.placing import Placing
 
 _FILLED, _PARTIAL, _NEW = OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED, OrderStatus.NEW
-_OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
-_CANCELABLE = frozenset({SymbolStatus.TRADING, SymbolStatus.CANCEL_ONLY})
+_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+_CANCELABLE: Final = frozenset({SymbolStatus.TRADING, SymbolStatus.CANCEL_ONLY})
 
 
 class Market(Placing):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import Any, Final
 
 from localspot.domain.accounts import Account, Accounts, Balance, CommissionRates, Ledger
 from localspot.domain.book import OrderBook
@@ -33,8 +33,8 @@ from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
 from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
-_EXPIRED_IN_MATCH = OrderStatus.EXPIRED_IN_MATCH
-_PRICE_CACHE_SIZE = 4096
+_EXPIRED_IN_MATCH: Final = OrderStatus.EXPIRED_IN_MATCH
+_PRICE_CACHE_SIZE: Final = 4096
 
 FeeRates = tuple[Decimal, Decimal, Decimal, Decimal]
 """Commission rates indexed by 2 * is_maker + is_buyer (taker-seller ... maker-buyer)."""

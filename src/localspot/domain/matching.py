@@ -18,6 +18,7 @@ a non-crossing order costs one comparison with the best opposite price.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from localspot.domain import stops
 from localspot.domain.book import PriceLevel
@@ -27,13 +28,15 @@ from localspot.domain.numbers import ZERO
 from localspot.domain.orders import Order, Trade
 from localspot.domain.stp import SelfTradePrevention, effective_mode, is_self_trade
 
-MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
+MARKET_LIKE: Final = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
 """Types that execute at market: valued at the reference price, their remainder expires."""
 
-_OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
-_FILLED, _PARTIAL = OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED
-_GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
-_STP_NONE = StpMode.NONE
+_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+_FILLED: Final = OrderStatus.FILLED
+_PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
+_GTC: Final = TimeInForce.GTC
+_FOK: Final = TimeInForce.FOK
+_STP_NONE: Final = StpMode.NONE
 
 
 class Matching(SelfTradePrevention):

@@ -8,8 +8,9 @@ module rounds the same way. `float` never appears.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Final
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 _UNITS: dict[int, Decimal] = {}
 
 

@@ -20,6 +20,8 @@ again. A pegged price never moves once set (the testnet's re-pegging is not mode
 
 from __future__ import annotations
 
+from typing import Final
+
 from localspot.domain import rejections as rj
 from localspot.domain.book import OrderBook
 from localspot.domain.commands import PlaceOrder
@@ -28,7 +30,7 @@ from localspot.domain.events import CommandRejected
 from localspot.domain.orders import Order
 from localspot.domain.symbols import SymbolSpec
 
-_NOT_PEGGABLE = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
+_NOT_PEGGABLE: Final = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
 
 
 def peg_rejection(cmd: PlaceOrder, spec: SymbolSpec) -> CommandRejected | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Final
 
 from localspot.domain import pegs, stops
 from localspot.domain import rejections as rj
@@ -34,7 +35,7 @@ from localspot.domain.numbers import to_raw
 from localspot.domain.orders import Order
 from localspot.domain.stop_orders import StopOrders
 
-_REQUIRED = {
+_REQUIRED: Final = {
     OrderType.LIMIT: (
         ("timeInForce", "time_in_force"),
         ("price", "price"),
@@ -57,10 +58,10 @@ _REQUIRED = {
 }
 """Mandatory parameters per type: (wire name for the -1102 message, PlaceOrder field)."""
 
-_OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
-_STOPS = frozenset(t for t in OrderType if t.is_stop)
-_PRICED = frozenset(t for t in OrderType if t.has_limit_price)
-_GTC = TimeInForce.GTC
+_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+_STOPS: Final = frozenset(t for t in OrderType if t.is_stop)
+_PRICED: Final = frozenset(t for t in OrderType if t.has_limit_price)
+_GTC: Final = TimeInForce.GTC
 
 
 def _level_remaining(level: PriceLevel) -> int:

@@ -14,6 +14,7 @@ trigger it locks what sweeping the book costs, up to the free quote balance.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from localspot.domain import pegs, stops
 from localspot.domain.enums import ExpiryReason, OrderStatus
@@ -22,7 +23,7 @@ from localspot.domain.matching import Matching
 from localspot.domain.numbers import to_raw
 from localspot.domain.orders import Order
 
-_OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 
 
 class StopOrders(Matching):

@@ -14,11 +14,13 @@ price since (highest for SELL, lowest for BUY) and triggers once the price has m
 
 from __future__ import annotations
 
+from typing import Final
+
 from localspot.domain.enums import OrderType
 from localspot.domain.orders import Order
 
-_RISING = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
-_BIPS = 10_000
+_RISING: Final = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
+_BIPS: Final = 10_000
 
 
 def triggers_on_rise(order: Order) -> bool:

@@ -18,6 +18,7 @@ expires as EXPIRED_IN_MATCH, one with something left keeps only the lock it stil
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from localspot.domain.book import PriceLevel
 from localspot.domain.enums import ExpiryReason, OrderStatus, StpMode
@@ -26,11 +27,11 @@ from localspot.domain.market_state import MarketState
 from localspot.domain.numbers import ZERO
 from localspot.domain.orders import Order, PreventedMatch
 
-_TAKER_CUTS = frozenset({StpMode.EXPIRE_TAKER, StpMode.EXPIRE_BOTH})
-_MAKER_CUTS = frozenset({StpMode.EXPIRE_MAKER, StpMode.EXPIRE_BOTH})
-_SHARED_CUTS = frozenset({StpMode.DECREMENT, StpMode.TRANSFER})
-_TAKER_PREVENTS = _TAKER_CUTS | _SHARED_CUTS
-_MAKER_PREVENTS = _MAKER_CUTS | _SHARED_CUTS
+_TAKER_CUTS: Final = frozenset({StpMode.EXPIRE_TAKER, StpMode.EXPIRE_BOTH})
+_MAKER_CUTS: Final = frozenset({StpMode.EXPIRE_MAKER, StpMode.EXPIRE_BOTH})
+_SHARED_CUTS: Final = frozenset({StpMode.DECREMENT, StpMode.TRANSFER})
+_TAKER_PREVENTS: Final = _TAKER_CUTS | _SHARED_CUTS
+_MAKER_PREVENTS: Final = _MAKER_CUTS | _SHARED_CUTS
 
 
 def is_self_trade(taker: Order, maker: Order) -> bool:
