@@ -39,7 +39,9 @@ from localspot.domain.numbers import to_raw
 from localspot.domain.orders import Amendment, Order
 from localspot.domain.placing import Placing
 
-_FILLED, _PARTIAL, _NEW = OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED, OrderStatus.NEW
+_FILLED: Final = OrderStatus.FILLED
+_PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
+_NEW: Final = OrderStatus.NEW
 _OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 _CANCELABLE: Final = frozenset({SymbolStatus.TRADING, SymbolStatus.CANCEL_ONLY})
 
