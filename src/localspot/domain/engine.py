@@ -189,12 +189,10 @@ class Engine:
         Returns the rejection `apply` would give for the order's permissions, parameters,
         precision or filters, or None (placing.py lists which checks run).
         """
-        market = self.markets.get(command.symbol)
-        if market is None:
-            return rj.BAD_SYMBOL
-        account = self.accounts.by_id.get(command.account_id)
-        if account is None:
-            return rj.UNKNOWN_ACCOUNT
+        found = self._market_and_account(command.symbol, command.account_id)
+        if isinstance(found, CommandRejected):
+            return found
+        market, account = found
         return market.check(command, account, now_ms)
 
     def _cancel(self, command: CancelOrder, now_ms: int) -> list[Event]:
@@ -226,16 +224,25 @@ class Engine:
         now_ms: int,
         action: Callable[[Market, Account], list[Event]],
     ) -> list[Event]:
-        market = self.markets.get(symbol)
-        if market is None:
-            return [rj.BAD_SYMBOL]
-        account = self.accounts.by_id.get(account_id)
-        if account is None:
-            return [rj.UNKNOWN_ACCOUNT]
-        events = action(market, account)
+        found = self._market_and_account(symbol, account_id)
+        if isinstance(found, CommandRejected):
+            return [found]
+        events = action(*found)
         if self.ledger.touched:
             self._report_balances(now_ms, events)
         return events
+
+    def _market_and_account(
+        self, symbol: str, account_id: int
+    ) -> tuple[Market, Account] | CommandRejected:
+        # `_place` and `_cancel` write this out: they are the engine's hot path.
+        market = self.markets.get(symbol)
+        if market is None:
+            return rj.BAD_SYMBOL
+        account = self.accounts.by_id.get(account_id)
+        if account is None:
+            return rj.UNKNOWN_ACCOUNT
+        return market, account
 
     def _report_balances(self, now_ms: int, events: list[Event]) -> None:
         # One BalancesUpdated per touched account, accounts ascending, assets sorted.
