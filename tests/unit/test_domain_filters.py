@@ -1,13 +1,17 @@
 """Filters (filters.md): each pass/fail edge and the order failures are reported in."""
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_domain_support import D, Harness, fixture_specs, placed, simple_spec
 
 from localspot.domain.commands import PlaceOrder
 from localspot.domain.enums import OrderType, Side, TimeInForce
 from localspot.domain.events import CommandRejected, OrderAccepted
+from localspot.domain.filters import AveragePrice, PriceBand
 from localspot.domain.symbols import (
     LotSize,
     MinNotional,
@@ -264,3 +268,67 @@ def test_missing_price_for_limit_is_refused() -> None:
 def test_accepted_limit_order_passes_everything(testnet: Harness) -> None:
     a = testnet.account()
     assert placed(testnet.place(a, "BUY", "0.001", "50000")).orig_qty == D("0.001")
+
+
+# -- whole-price bounds against the exact fractions they replace -------------------------------
+
+_RATIOS = st.tuples(st.integers(1, 10**6), st.integers(1, 10**6))
+_TRADES = st.lists(
+    st.tuples(st.integers(0, 200_000), st.integers(1, 10**13), st.integers(1, 10**9)),
+    max_size=6,
+)
+
+
+@given(
+    trades=_TRADES,
+    window_mins=st.integers(0, 3),
+    up=_RATIOS,
+    down=_RATIOS,
+    prices=st.lists(st.integers(0, 10**14), min_size=1, max_size=5),
+    now_ms=st.integers(0, 400_000),
+)
+def test_price_band_admits_exactly_what_the_fractions_admit(
+    trades: list[tuple[int, int, int]],
+    window_mins: int,
+    up: tuple[int, int],
+    down: tuple[int, int],
+    prices: list[int],
+    now_ms: int,
+) -> None:
+    average, band = AveragePrice(window_mins), PriceBand(up, down)
+    for time_ms, price_raw, qty_raw in sorted(trades):
+        average.add(time_ms, price_raw, qty_raw)
+    for price in prices:
+        admitted = band.admits(price, average, now_ms)
+        ratio = average.ratio(now_ms)
+        if ratio is None:
+            assert admitted
+            continue
+        num, den = ratio
+        assert admitted == (
+            price * den * up[1] <= num * up[0] and price * den * down[1] >= num * down[0]
+        )
+
+
+def test_price_band_follows_a_moving_reference() -> None:
+    average, band = AveragePrice(1), PriceBand((2, 1), (1, 2))
+    assert band.admits(1, average, 0)  # no trade yet: no reference, no bounds
+    average.add(0, 100, 1)
+    assert band.admits(200, average, 0)
+    assert not band.admits(201, average, 0)
+    average.add(1, 300, 1)  # average 200
+    assert band.admits(400, average, 1)
+    assert not band.admits(99, average, 1)
+    # Both trades leave the one-minute window: the last price, 300, is the reference.
+    assert band.admits(600, average, 120_000)
+    assert not band.admits(149, average, 120_000)
+
+
+@given(
+    price=st.integers(1, 10**5).map(lambda n: D(n) / 100),
+    qty=st.integers(1, 10**5).map(lambda n: D(n) / 1000),
+)
+def test_limit_notional_bounds_match_price_times_quantity(price: Decimal, qty: Decimal) -> None:
+    h = Harness(simple_spec(notional=Notional(D(10), True, D(500), False, 5)))
+    events = h.place(h.account(btc=10**6, usdt=10**9), "BUY", str(qty), str(price))
+    assert (events == failure("NOTIONAL")) == (not D(10) <= price * qty <= D(500))

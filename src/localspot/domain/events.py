@@ -5,6 +5,11 @@ sets each field through `object.__setattr__`, which costs about four times as mu
 engine makes several per command. `CommandRejected` is frozen (its instances are shared
 constants, rejections.py).
 
+The events of trading spell out their `__init__` (`init=False`): compiled by mypyc (setup.py),
+a written `__init__` becomes native code, while the one `dataclass` generates stays interpreted
+(mypyc/mypyc#817) and costs about 1,500 instructions per event, several times what storing the
+fields does. Rare events (accounts, admin balance changes) keep the generated one.
+
 Order events reference the live `Order` (orders.py) for its fixed fields (ids, side, type,
 prices, STP mode...) and carry a snapshot of what changes (status, executed and quote totals)
 as of that event, so execution reports can be rendered in order after `apply` returns.
@@ -70,7 +75,7 @@ class CommandRejected:
 
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OrderAccepted:
     """An order was accepted (execution type NEW); it is NEW with nothing executed."""
 
@@ -78,9 +83,14 @@ class OrderAccepted:
     execution_id: int
     transact_time_ms: int
 
+    def __init__(self, order: Order, execution_id: int, transact_time_ms: int) -> None:
+        self.order = order
+        self.execution_id = execution_id
+        self.transact_time_ms = transact_time_ms
+
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OrderTriggered:
     """A stop order's condition was met: it is now working (as MARKET or LIMIT)."""
 
@@ -88,9 +98,14 @@ class OrderTriggered:
     execution_id: int
     transact_time_ms: int
 
+    def __init__(self, order: Order, execution_id: int, transact_time_ms: int) -> None:
+        self.order = order
+        self.execution_id = execution_id
+        self.transact_time_ms = transact_time_ms
+
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class TradeExecuted:
     """A maker and a taker order traded; the snapshots are each order's state after it."""
 
@@ -105,6 +120,32 @@ class TradeExecuted:
     taker_executed_raw: int
     taker_cumulative_quote_raw: int
     taker_execution_id: int
+
+    def __init__(
+        self,
+        trade: Trade,
+        maker: Order,
+        taker: Order,
+        maker_status: OrderStatus,
+        maker_executed_raw: int,
+        maker_cumulative_quote_raw: int,
+        maker_execution_id: int,
+        taker_status: OrderStatus,
+        taker_executed_raw: int,
+        taker_cumulative_quote_raw: int,
+        taker_execution_id: int,
+    ) -> None:
+        self.trade = trade
+        self.maker = maker
+        self.taker = taker
+        self.maker_status = maker_status
+        self.maker_executed_raw = maker_executed_raw
+        self.maker_cumulative_quote_raw = maker_cumulative_quote_raw
+        self.maker_execution_id = maker_execution_id
+        self.taker_status = taker_status
+        self.taker_executed_raw = taker_executed_raw
+        self.taker_cumulative_quote_raw = taker_cumulative_quote_raw
+        self.taker_execution_id = taker_execution_id
 
     # The totals are kept as the book's scaled integers and made Decimal only when read:
     # most trades are never rendered as execution reports (nobody subscribed).
@@ -141,7 +182,7 @@ class TradeExecuted:
 
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MatchPrevented:
     """STP stopped `taker` from trading with `maker` (stp_faq.md); quantities are this event's."""
 
@@ -151,9 +192,23 @@ class MatchPrevented:
     taker_last_prevented_qty: Decimal
     maker_last_prevented_qty: Decimal
 
+    def __init__(
+        self,
+        prevented_match: PreventedMatch,
+        taker: Order,
+        maker: Order,
+        taker_last_prevented_qty: Decimal,
+        maker_last_prevented_qty: Decimal,
+    ) -> None:
+        self.prevented_match = prevented_match
+        self.taker = taker
+        self.maker = maker
+        self.taker_last_prevented_qty = taker_last_prevented_qty
+        self.maker_last_prevented_qty = maker_last_prevented_qty
+
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OrderExpired:
     """An order left the book or expired without resting.
 
@@ -172,9 +227,33 @@ class OrderExpired:
     execution_id: int
     transact_time_ms: int
 
+    def __init__(
+        self,
+        order: Order,
+        status: OrderStatus,
+        execution_type: ExecutionType,
+        expiry_reason: ExpiryReason,
+        executed_qty: Decimal,
+        cumulative_quote_qty: Decimal,
+        prevented_qty: Decimal,
+        last_prevented_qty: Decimal,
+        execution_id: int,
+        transact_time_ms: int,
+    ) -> None:
+        self.order = order
+        self.status = status
+        self.execution_type = execution_type
+        self.expiry_reason = expiry_reason
+        self.executed_qty = executed_qty
+        self.cumulative_quote_qty = cumulative_quote_qty
+        self.prevented_qty = prevented_qty
+        self.last_prevented_qty = last_prevented_qty
+        self.execution_id = execution_id
+        self.transact_time_ms = transact_time_ms
+
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OrderCanceled:
     """An order was canceled; `order.client_order_id` is now the cancel's new client id."""
 
@@ -183,9 +262,21 @@ class OrderCanceled:
     execution_id: int
     transact_time_ms: int
 
+    def __init__(
+        self,
+        order: Order,
+        orig_client_order_id: str,
+        execution_id: int,
+        transact_time_ms: int,
+    ) -> None:
+        self.order = order
+        self.orig_client_order_id = orig_client_order_id
+        self.execution_id = execution_id
+        self.transact_time_ms = transact_time_ms
+
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class OrderAmended:
     """An order's quantity was reduced in place (execution type REPLACED)."""
 
@@ -193,9 +284,14 @@ class OrderAmended:
     amendment: Amendment
     transact_time_ms: int
 
+    def __init__(self, order: Order, amendment: Amendment, transact_time_ms: int) -> None:
+        self.order = order
+        self.amendment = amendment
+        self.transact_time_ms = transact_time_ms
+
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class BalancesUpdated:
     """Trading changed these assets of an account: (asset, free, locked) after the command.
 
@@ -205,6 +301,16 @@ class BalancesUpdated:
     account_id: int
     balances: tuple[tuple[str, Decimal, Decimal], ...]
     update_time_ms: int
+
+    def __init__(
+        self,
+        account_id: int,
+        balances: tuple[tuple[str, Decimal, Decimal], ...],
+        update_time_ms: int,
+    ) -> None:
+        self.account_id = account_id
+        self.balances = balances
+        self.update_time_ms = update_time_ms
 
 
 Event = (

@@ -38,7 +38,7 @@ _STOPS: Final = frozenset(t for t in OrderType if t.is_stop)
 class AveragePrice:
     """Volume-weighted average trade price over a sliding window, in raw units."""
 
-    __slots__ = ("last_price_raw", "sum_notional", "sum_qty", "trades", "window_ms")
+    __slots__ = ("last_price_raw", "sum_notional", "sum_qty", "trades", "version", "window_ms")
 
     def __reduce__(self) -> Reduced:
         return reduce_with(self, (1,))
@@ -52,10 +52,13 @@ class AveragePrice:
         self.sum_notional = 0
         self.sum_qty = 0
         self.last_price_raw: int | None = None
+        self.version = 0
+        """Changes whenever the reference price may have moved (for `PriceBand`)."""
 
     def add(self, time_ms: int, price_raw: int, qty_raw: int) -> None:
         """Record a trade."""
         self.last_price_raw = price_raw
+        self.version += 1
         if self.window_ms:
             self.trades.append((time_ms, price_raw * qty_raw, qty_raw))
             self.sum_notional += price_raw * qty_raw
@@ -68,13 +71,52 @@ class AveragePrice:
             _, notional, qty = trades.popleft()
             self.sum_notional -= notional
             self.sum_qty -= qty
+            self.version += 1
         if self.sum_qty:
             return self.sum_notional, self.sum_qty
         last = self.last_price_raw
         return None if last is None else (last, 1)
 
 
-@dataclass(slots=True)
+class PriceBand:
+    """PERCENT_PRICE(_BY_SIDE) bounds as whole raw prices, kept until the reference moves.
+
+    price <= ref * up and price >= ref * down, for an integer price, is
+    ceil(ref * down) <= price <= floor(ref * up): the exact fractions are computed once per
+    change of the reference (`AveragePrice.version`) instead of multiplied out per order (their
+    products outgrow machine words, which compiled code handles on a slow path).
+    """
+
+    __slots__ = ("down", "high", "low", "unbounded", "up", "version")
+
+    def __reduce__(self) -> Reduced:
+        return reduce_with(self, ((1, 1), (1, 1)))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore(self, state)
+
+    def __init__(self, up: Ratio, down: Ratio) -> None:
+        self.up = up
+        self.down = down
+        self.version = -1  # no bounds computed yet
+        self.unbounded = True
+        self.low = 0
+        self.high = 0
+
+    def admits(self, price: int, average: AveragePrice, now_ms: int) -> bool:
+        """True if `price` is within the band around `average`'s reference at `now_ms`."""
+        ratio = average.ratio(now_ms)
+        if average.version != self.version:
+            self.version = average.version
+            self.unbounded = ratio is None
+            if ratio is not None:
+                (num, den), (up_num, up_den), (down_num, down_den) = ratio, self.up, self.down
+                self.low = ceil_div(num * down_num, den * down_den)
+                self.high = num * up_num // (den * up_den)
+        return self.unbounded or self.low <= price <= self.high
+
+
+@dataclass(slots=True, init=False)
 class OpenCounts:
     """An account's open orders on the symbol, counted for the MAX_NUM_* filters.
 
@@ -86,6 +128,20 @@ class OpenCounts:
     iceberg_orders: int
     buy_qty_raw: int = 0
     base_total_raw: int = 0
+
+    def __init__(
+        self,
+        orders: int,
+        algo_orders: int,
+        iceberg_orders: int,
+        buy_qty_raw: int = 0,
+        base_total_raw: int = 0,
+    ) -> None:
+        self.orders = orders
+        self.algo_orders = algo_orders
+        self.iceberg_orders = iceberg_orders
+        self.buy_qty_raw = buy_qty_raw
+        self.base_total_raw = base_total_raw
 
 
 class FilterRules:
@@ -109,29 +165,29 @@ class FilterRules:
         self.notional_min_raw = to_raw(nt.min_notional, nd) or 0 if nt else 0
         self.notional_max_raw = to_raw(nt.max_notional, nd) or 0 if nt else 0
         pp, ps = spec.percent_price, spec.percent_price_by_side
-        self.pp = (
-            (multiplier_ratio(pp.multiplier_up), multiplier_ratio(pp.multiplier_down))
-            if pp
+        windows = {f.avg_price_mins for f in (pp, ps, mn, nt) if f is not None}
+        self.averages = {mins: AveragePrice(mins) for mins in windows or {5}}
+        self._all_averages = tuple(self.averages.values())
+        self._pp_average = self.averages[pp.avg_price_mins] if pp is not None else None
+        self._pp_band = (
+            PriceBand(multiplier_ratio(pp.multiplier_up), multiplier_ratio(pp.multiplier_down))
+            if pp is not None
             else None
         )
-        self.ps_bid = (
-            (multiplier_ratio(ps.bid_multiplier_up), multiplier_ratio(ps.bid_multiplier_down))
-            if ps
-            else None
-        )
-        self.ps_ask = (
-            (multiplier_ratio(ps.ask_multiplier_up), multiplier_ratio(ps.ask_multiplier_down))
-            if ps
-            else None
-        )
+        self._by_side_average = self.averages[ps.avg_price_mins] if ps is not None else None
+        self._bid_band = PriceBand((1, 1), (1, 1))
+        self._ask_band = PriceBand((1, 1), (1, 1))
+        if ps is not None:
+            self._bid_band = PriceBand(
+                multiplier_ratio(ps.bid_multiplier_up), multiplier_ratio(ps.bid_multiplier_down)
+            )
+            self._ask_band = PriceBand(
+                multiplier_ratio(ps.ask_multiplier_up), multiplier_ratio(ps.ask_multiplier_down)
+            )
         self.max_position_raw = (
             to_raw(spec.max_position, spec.qty_decimals) if spec.max_position is not None else None
         )
         self.quote_scale = 10 ** (nd - spec.quote_decimals) if nd >= spec.quote_decimals else 1
-        windows = {f.avg_price_mins for f in (pp, ps, mn, nt) if f is not None}
-        self.averages = {mins: AveragePrice(mins) for mins in windows or {5}}
-        self._all_averages = tuple(self.averages.values())
-        self._by_side_average = self.averages[ps.avg_price_mins] if ps is not None else None
         raw = spec.raw
         self._price_bounds = (
             (raw.min_price, raw.max_price, raw.tick) if spec.price_filter is not None else None
@@ -189,21 +245,17 @@ class FilterRules:
         unpriced = not price and order.peg_price_type is not None
         has_limit_price = order_type in _PRICED and not unpriced
         if price and has_limit_price:
-            if self.pp is not None:
-                failed = self._percent_price(order, now_ms)
-                if failed is not None:
-                    return failed
+            pp_average, pp_band = self._pp_average, self._pp_band
+            if (
+                pp_average is not None
+                and pp_band is not None
+                and not pp_band.admits(price, pp_average, now_ms)
+            ):
+                return FilterType.PERCENT_PRICE
             average = self._by_side_average
-            side_bounds = self.ps_bid if order.is_buy else self.ps_ask
-            if average is not None and side_bounds is not None:
-                # _within, written out: price within [ref * down, ref * up] for the side.
-                ref = average.ratio(now_ms)
-                if ref is not None:
-                    (up_num, up_den), (down_num, down_den) = side_bounds
-                    num, den = ref
-                    scaled = price * den
-                    if scaled * up_den > num * up_num or scaled * down_den < num * down_num:
-                        return FilterType.PERCENT_PRICE_BY_SIDE
+            band = self._bid_band if order.is_buy else self._ask_band
+            if average is not None and not band.admits(price, average, now_ms):
+                return FilterType.PERCENT_PRICE_BY_SIDE
         bounds = self._price_bounds
         if bounds is not None:
             low, high, tick = bounds
@@ -248,7 +300,13 @@ class FilterRules:
             if order.is_quote_order:
                 num, den = order.orig_quote_raw * self.quote_scale, 1
             elif not is_market:
-                num, den = price * qty, 1
+                # price * qty against the bounds without the product (it outgrows machine
+                # words): price * qty < low <=> qty < ceil(low / price), and > high likewise.
+                if (check_low and low and (not price or qty < ceil_div(low, price))) or (
+                    check_high and high and price and qty > high // price
+                ):
+                    return kind
+                continue
             else:
                 ref = self.reference(mins, now_ms)
                 if ref is None:
@@ -259,14 +317,6 @@ class FilterRules:
             ):
                 return kind
         return self._counts(order, counts)
-
-    def _percent_price(self, order: Order, now_ms: int) -> FilterType | None:
-        spec, price = self.spec, order.price_raw
-        if self.pp is not None and spec.percent_price is not None:
-            ref = self.reference(spec.percent_price.avg_price_mins, now_ms)
-            if ref is not None and not _within(price, ref, *self.pp):
-                return FilterType.PERCENT_PRICE
-        return None
 
     def _counts(self, order: Order, counts: OpenCounts) -> FilterType | None:
         spec = self.spec
@@ -307,9 +357,3 @@ def _lot_ok(qty: int, iceberg: int, low: int, high: int, step: int) -> bool:
 
 def _has_market_lot(lot: LotSize | None) -> bool:
     return lot is not None and bool(lot.min_qty or lot.max_qty or lot.step_size)
-
-
-def _within(price: int, ref: Ratio, up: Ratio, down: Ratio) -> bool:
-    # price <= ref * up and price >= ref * down, with ref = num/den and multipliers as fractions.
-    num, den = ref
-    return price * den * up[1] <= num * up[0] and price * den * down[1] >= num * down[0]

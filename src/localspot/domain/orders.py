@@ -28,7 +28,7 @@ from localspot.domain.enums import (
     TimeInForce,
 )
 from localspot.domain.numbers import from_raw
-from localspot.domain.pickling import Reduced, reduce_with, restore
+from localspot.domain.pickling import ByFields, Reduced, by_fields, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
 
@@ -235,7 +235,7 @@ class Order:
 
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Trade:
     """One trade between a maker and a taker order (trade id is per symbol, from 1)."""
 
@@ -254,6 +254,43 @@ class Trade:
     buyer_commission_asset: str
     seller_commission: Decimal
     seller_commission_asset: str
+
+    def __init__(
+        self,
+        symbol: str,
+        trade_id: int,
+        price: Decimal,
+        qty: Decimal,
+        quote_qty: Decimal,
+        time_ms: int,
+        buyer_order_id: int,
+        seller_order_id: int,
+        buyer_account_id: int,
+        seller_account_id: int,
+        is_buyer_maker: bool,
+        buyer_commission: Decimal,
+        buyer_commission_asset: str,
+        seller_commission: Decimal,
+        seller_commission_asset: str,
+    ) -> None:
+        self.symbol = symbol
+        self.trade_id = trade_id
+        self.price = price
+        self.qty = qty
+        self.quote_qty = quote_qty
+        self.time_ms = time_ms
+        self.buyer_order_id = buyer_order_id
+        self.seller_order_id = seller_order_id
+        self.buyer_account_id = buyer_account_id
+        self.seller_account_id = seller_account_id
+        self.is_buyer_maker = is_buyer_maker
+        self.buyer_commission = buyer_commission
+        self.buyer_commission_asset = buyer_commission_asset
+        self.seller_commission = seller_commission
+        self.seller_commission_asset = seller_commission_asset
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
     def order_id_of(self, is_buyer: bool) -> int:
         """Return the buyer's or the seller's order id."""
@@ -296,7 +333,7 @@ class AccountTrade:
 
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PreventedMatch:
     """A self-trade that STP prevented (stp_faq.md, myPreventedMatches)."""
 
@@ -313,6 +350,37 @@ class PreventedMatch:
     maker_prevented_quantity: Decimal | None
     transact_time_ms: int
 
+    def __init__(
+        self,
+        symbol: str,
+        prevented_match_id: int,
+        taker_order_id: int,
+        maker_order_id: int,
+        taker_account_id: int,
+        maker_account_id: int,
+        trade_group_id: int,
+        stp_mode: StpMode,
+        price: Decimal,
+        taker_prevented_quantity: Decimal | None,
+        maker_prevented_quantity: Decimal | None,
+        transact_time_ms: int,
+    ) -> None:
+        self.symbol = symbol
+        self.prevented_match_id = prevented_match_id
+        self.taker_order_id = taker_order_id
+        self.maker_order_id = maker_order_id
+        self.taker_account_id = taker_account_id
+        self.maker_account_id = maker_account_id
+        self.trade_group_id = trade_group_id
+        self.stp_mode = stp_mode
+        self.price = price
+        self.taker_prevented_quantity = taker_prevented_quantity
+        self.maker_prevented_quantity = maker_prevented_quantity
+        self.transact_time_ms = transact_time_ms
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
     @property
     def maker_symbol(self) -> str:
         """Symbol of the maker order (always the same symbol here)."""
@@ -320,7 +388,7 @@ class PreventedMatch:
 
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Amendment:
     """One keep-priority amendment of an order (order.amendments)."""
 
@@ -332,3 +400,26 @@ class Amendment:
     orig_qty: Decimal
     new_qty: Decimal
     time_ms: int
+
+    def __init__(
+        self,
+        symbol: str,
+        order_id: int,
+        execution_id: int,
+        orig_client_order_id: str,
+        new_client_order_id: str,
+        orig_qty: Decimal,
+        new_qty: Decimal,
+        time_ms: int,
+    ) -> None:
+        self.symbol = symbol
+        self.order_id = order_id
+        self.execution_id = execution_id
+        self.orig_client_order_id = orig_client_order_id
+        self.new_client_order_id = new_client_order_id
+        self.orig_qty = orig_qty
+        self.new_qty = new_qty
+        self.time_ms = time_ms
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)

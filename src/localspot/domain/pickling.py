@@ -12,14 +12,18 @@ fails for a class whose `__init__` takes arguments. Such classes define
 
 so that pickle calls the class with placeholder arguments, then sets every attribute. The
 placeholders must reference nothing that refers back to the instance (pickle saves them
-before it remembers the instance). Dataclasses need none of this.
+before it remembers the instance). Dataclasses with the generated `__init__` need none of this;
+one that writes out its `__init__` (to have it compiled, events.py) is rebuilt from its fields
+by `by_fields`, which needs the same care: no field may refer back to the instance.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 Reduced = tuple[type[Any], tuple[Any, ...], dict[str, Any]]
+ByFields = tuple[type[Any], tuple[Any, ...]]
 
 
 def attribute_names(cls: type[Any]) -> tuple[str, ...]:
@@ -49,3 +53,11 @@ def restore(obj: object, state: dict[str, Any]) -> None:
     """Set every attribute in `state` on `obj` (its `__setstate__`)."""
     for name, value in state.items():
         setattr(obj, name, value)
+
+
+def by_fields(obj: Any) -> ByFields:
+    """Return pickle's recipe for a dataclass instance: call its class with its fields' values.
+
+    Fields that `__init__` does not take (`field(init=False)`) are left to it to compute.
+    """
+    return type(obj), tuple([getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init])
