@@ -6,10 +6,11 @@ takes effect without a rebuild). With it, the engine's modules are compiled to C
 mypyc from the same, unchanged sources, which makes `Engine.apply` about 1.7 times as fast
 (bench/engine.py); behaviour is the same and the test suite runs against either build.
 
-Modules left interpreted on purpose: `commands.py` (the journal codec reads the commands' type
-hints, which compiled classes do not keep) and `symbols.py` (specs are frozen dataclasses that
-snapshots pickle, which compiled frozen classes cannot restore), and `__init__.py` (it checks
-that compiled modules are not older than their sources).
+Only `__init__.py` stays interpreted (it checks that compiled modules are not older than their
+sources). Compiled classes keep erased annotations and make instances only through
+`__init__`, so the frozen dataclasses of `commands.py` and `symbols.py` pickle by constructor
+(`__reduce__`, domain/pickling.py) and the journal codec reads the commands' field types from
+their source (storage/codec.py).
 """
 
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from setuptools import setup
 
-INTERPRETED = {"__init__.py", "commands.py", "symbols.py"}
+INTERPRETED = {"__init__.py"}
 
 
 def compiled_modules() -> list[str]:

@@ -1,18 +1,22 @@
-"""The engine's build: the stale-compiled-module check and pickling that works either way."""
+"""The engine's build: the stale-compiled-module check; pickling and commands work either way."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import pickle
 from pathlib import Path
 
+import pytest
 from test_domain_support import D, Harness, first, placed
 
+from localspot.domain import commands as c
 from localspot.domain import is_compiled, stale_compiled_modules
 from localspot.domain.accounts import CommissionRates
 from localspot.domain.book import PriceLevel
 from localspot.domain.commands import PlaceOrder
-from localspot.domain.enums import OrderType, Side
+from localspot.domain.enums import CancelRestrictions, OrderType, Side, TimeInForce
 from localspot.domain.events import TradeExecuted
 from localspot.domain.pickling import attribute_names, reduce_with
 
@@ -30,7 +34,7 @@ def test_a_source_edited_after_compiling_is_reported(tmp_path: Path) -> None:
     _touch(tmp_path / "book.py", 1_000_000 + 60)  # edited a minute after the build
     _touch(tmp_path / f"orders{suffix}", 1_000_000)
     _touch(tmp_path / "orders.py", 1_000_000 + 1)  # written by the same install
-    _touch(tmp_path / "commands.py", 2_000_000)  # never compiled
+    _touch(tmp_path / "__init__.py", 2_000_000)  # never compiled
     assert stale_compiled_modules(tmp_path) == ["book.py"]
 
 
@@ -69,3 +73,36 @@ def test_an_engine_survives_pickling_with_its_books_and_balances() -> None:
     assert placed(events).order_id == 4
     assert first(events, TradeExecuted).trade.trade_id == 2
     assert h.engine.depth("BTCUSDT")[1] == [(D(100), D("0.6")), (D(101), D("0.5"))]
+
+
+COMMANDS = [
+    c.CreateAccount((("BTC", D("1.5")),), CommissionRates(taker=D("0.002")), ("SPOT",), 3),
+    c.ChangeBalance(1, "BTC", D("2"), "add"),
+    c.LockBalance(1, "BTC", D("-0.5")),
+    PlaceOrder(1, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1), price=D(100)),
+    c.CancelOrder(1, "BTCUSDT", cancel_restrictions=CancelRestrictions.ONLY_NEW),
+    c.CancelOpenOrders(1, "BTCUSDT"),
+    c.AmendOrder(1, "BTCUSDT", D("0.5"), order_id=2),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda cmd: type(cmd).__name__)
+def test_commands_behave_alike_interpreted_or_compiled(command: c.Command) -> None:
+    # Snapshots pickle CreateAccounts; placing.py uses `replace`; commands are frozen values.
+    for copied in (pickle.loads(pickle.dumps(command)), copy.copy(command), copy.deepcopy(command)):
+        assert type(copied) is type(command)
+        assert copied == command
+        assert hash(copied) == hash(command)
+    assert dataclasses.replace(command) == command
+    name = dataclasses.fields(command)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(command, name, getattr(command, name))
+
+
+def test_replace_changes_one_field_of_a_command() -> None:
+    order = COMMANDS[3]
+    dry = dataclasses.replace(order, client_order_id="dryRun")  # as placing.py's dry run does
+    fields = dataclasses.fields(order)
+    assert [f.name for f in fields if getattr(dry, f.name) != getattr(order, f.name)] == [
+        "client_order_id"
+    ]

@@ -5,6 +5,11 @@ events.py). Only commands change state, so a journal of commands replayed throug
 `Engine.apply` with the same `now_ms` values rebuilds the same state, ids included.
 Values arrive parsed (Decimal, enums); checks that need the symbol's rules or the book happen
 in the engine, which answers with `CommandRejected` naming a catalog entry.
+
+Compiled with the engine (setup.py), the classes keep their behaviour (frozen, equality, hash,
+`dataclasses.replace`) but not their annotations, so the journal codec reads the field types
+from this source (storage/codec.py), and each class pickles by constructor (`__reduce__`,
+pickling.py): snapshots keep `CreateAccount`s.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from localspot.domain.enums import (
     StpMode,
     TimeInForce,
 )
+from localspot.domain.pickling import ByFields, by_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,9 @@ class CreateAccount:
     commission: CommissionRates = field(default_factory=CommissionRates)
     permissions: tuple[str, ...] = ("SPOT",)
     trade_group_id: int = -1
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,9 @@ class ChangeBalance:
     amount: Decimal
     mode: str = "set"
 
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class LockBalance:
@@ -57,6 +69,9 @@ class LockBalance:
     account_id: int
     asset: str
     delta: Decimal
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +97,9 @@ class PlaceOrder:
     peg_offset_value: int | None = None
     peg_offset_type: str | None = None
 
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder:
@@ -94,6 +112,9 @@ class CancelOrder:
     new_client_order_id: str | None = None
     cancel_restrictions: CancelRestrictions | None = None
 
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class CancelOpenOrders:
@@ -101,6 +122,9 @@ class CancelOpenOrders:
 
     account_id: int
     symbol: str
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +137,9 @@ class AmendOrder:
     order_id: int | None = None
     orig_client_order_id: str | None = None
     new_client_order_id: str | None = None
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 Command = (

@@ -12,9 +12,11 @@ fails for a class whose `__init__` takes arguments. Such classes define
 
 so that pickle calls the class with placeholder arguments, then sets every attribute. The
 placeholders must reference nothing that refers back to the instance (pickle saves them
-before it remembers the instance). Dataclasses with the generated `__init__` need none of this;
-one that writes out its `__init__` (to have it compiled, events.py) is rebuilt from its fields
-by `by_fields`, which needs the same care: no field may refer back to the instance.
+before it remembers the instance). Mutable dataclasses with the generated `__init__` need none
+of this. One that writes out its `__init__` (to have it compiled, events.py), and a frozen one
+(compiled, it refuses attributes set after it is made: commands.py, symbols.py), is rebuilt
+from its fields by `__reduce__` returning `by_fields(self)`, which needs the same care: no field
+may refer back to the instance.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from typing import Any
 
 from localspot.domain.enums import FilterType, OrderType, StpMode, SymbolStatus
 from localspot.domain.numbers import ZERO, decimals_of, to_raw
+from localspot.domain.pickling import ByFields, by_fields
 
 
 def _dec(entry: Mapping[str, Any], key: str, default: str = "0") -> Decimal:
@@ -40,6 +41,9 @@ class PriceFilter:
     max_price: Decimal
     tick_size: Decimal
 
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class PercentPrice:
@@ -48,6 +52,9 @@ class PercentPrice:
     multiplier_up: Decimal
     multiplier_down: Decimal
     avg_price_mins: int
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,9 @@ class PercentPriceBySide:
     ask_multiplier_down: Decimal
     avg_price_mins: int
 
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class LotSize:
@@ -69,6 +79,9 @@ class LotSize:
     max_qty: Decimal
     step_size: Decimal
 
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class MinNotional:
@@ -77,6 +90,9 @@ class MinNotional:
     min_notional: Decimal
     apply_to_market: bool
     avg_price_mins: int
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +105,9 @@ class Notional:
     apply_max_to_market: bool
     avg_price_mins: int
 
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class TrailingDelta:
@@ -98,6 +117,9 @@ class TrailingDelta:
     max_trailing_above_delta: int
     min_trailing_below_delta: int
     max_trailing_below_delta: int
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +135,9 @@ class RawLimits:
     market_step: int = 0
     market_min_qty: int = 0
     market_max_qty: int = 0
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +187,9 @@ class SymbolSpec:
     qty_decimals: int = field(init=False)
     quote_decimals: int = field(init=False)
     raw: RawLimits = field(init=False)
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
     def __post_init__(self) -> None:
         pf, lot, mlot = self.price_filter, self.lot_size, self.market_lot_size

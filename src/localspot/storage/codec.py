@@ -1,7 +1,7 @@
 """A versioned JSON codec for journal entries: frozen dataclasses in, bytes out, and back.
 
-Derived from the dataclass fields and their type hints, so a new command needs no code here
-beyond being listed in `domain.commands.Command` (or `storage.records`):
+Derived from the dataclass fields and their declared types (`_field_types`), so a new command
+needs no code here beyond being listed in `domain.commands.Command` (or `storage.records`):
 - the kind is the class name; the payload is a JSON object of field name -> value;
 - Decimal is its exact string, an enum its value, a tuple a list, a nested dataclass an object;
   `encode` lets orjson walk the dataclass itself (it runs for every command, on the event
@@ -15,12 +15,15 @@ add a migration in sqlite.py.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import orjson
@@ -110,8 +113,54 @@ def _checked(kind: type) -> Decoder:
     return check
 
 
+def _field_types(cls: type) -> dict[str, Any]:
+    """Return the declared type of each field of the dataclass `cls`, read from its source.
+
+    Not `typing.get_type_hints(cls)`: a class compiled by mypyc (the engine's, setup.py) keeps
+    only erased types in `__annotations__` (`Decimal | None` becomes `type`, `tuple[str, ...]`
+    becomes `tuple`), and `dataclasses.fields(cls)[i].type` is that same object. A table of
+    the types beside the classes would repeat every annotation and could drift from them. The
+    class statement in the module's source is the declaration itself, the same in both builds
+    (the source ships beside a compiled module; snapshot.py hashes it too): its annotations'
+    text is what `from __future__ import annotations` leaves in an interpreted class's
+    `__annotations__`, and `get_type_hints` evaluates it the same way, in the module's
+    namespace. Only a top-level class whose fields are all annotated in its own statement
+    (no inherited fields) can be read; any other raises TypeError when the codec is built.
+    """
+    package, _, module = cls.__module__.rpartition(".")
+    statement = _class_statements(package, module).get(cls.__qualname__) if package else None
+    if statement is None:
+        raise TypeError(
+            f"{cls.__qualname__}: no top-level class statement in a package's module "
+            f"({cls.__module__}) to read its field types from"
+        )
+    written = {
+        node.target.id: ast.unparse(node.annotation)
+        for node in statement.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
+    names = [f.name for f in dataclasses.fields(cls)]
+    missing = [name for name in names if name not in written]
+    if missing:
+        raise TypeError(f"{cls.__qualname__}: field(s) {missing} not annotated in its statement")
+    # A stand-in class holding only the annotations' text, for get_type_hints to evaluate.
+    declared = type(
+        cls.__name__,
+        (),
+        {"__module__": cls.__module__, "__annotations__": {name: written[name] for name in names}},
+    )
+    return typing.get_type_hints(declared)
+
+
+@functools.cache
+def _class_statements(package: str, module: str) -> dict[str, ast.ClassDef]:
+    source = resources.files(package).joinpath(f"{module}.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+
+
 def _dataclass_decoder(cls: type) -> Decoder:
-    hints = typing.get_type_hints(cls)
+    hints = _field_types(cls)
     fields = {f.name: _decoder_for(hints[f.name]) for f in dataclasses.fields(cls)}
 
     def decode(value: Any) -> Any:
