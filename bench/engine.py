@@ -2,10 +2,12 @@
 
 Workload (generated up front, seeded, then timed): 70% passive LIMIT GTC places near the mid,
 20% cancels of open orders, 10% crossing orders (half aggressive LIMIT IOC, half MARKET) that
-also move the mid. Fifty accounts with ample balances trade the testnet BTCUSDT symbol (its real
-filters and default STP mode, EXPIRE_MAKER). A shadow engine runs during generation so cancels
-target orders that are still open. The same steps are replayed through `NaiveBook`
-(tests/property/naive_book.py) as a baseline. Prints commands/s and µs/command; never asserts.
+also move the mid. Fifty accounts with ample balances (1,000,000 BTC and 1,000,000,000 USDT
+each; balances are integers of 1E-8, which fit a machine word up to about 46 billion units)
+trade the testnet BTCUSDT symbol (its real filters and default STP mode, EXPIRE_MAKER). A
+shadow engine runs during generation so cancels target orders that are still open. The same
+steps are replayed through `NaiveBook` (tests/property/naive_book.py) as a baseline. Prints
+commands/s and µs/command; never asserts.
 
     .venv/bin/python bench/engine.py [--commands 50000] [--naive-commands N] [--profile]
                                      [--gc-freeze]
@@ -65,7 +67,7 @@ def btcusdt() -> SymbolSpec:
 def fresh_engine() -> Engine:
     engine = Engine([btcusdt()])
     for _ in range(ACCOUNTS):
-        engine.apply(CreateAccount((("BTC", Decimal(10**6)), ("USDT", Decimal(10**12)))), 0)
+        engine.apply(CreateAccount((("BTC", Decimal(10**6)), ("USDT", Decimal(10**9)))), 0)
     return engine
 
 

@@ -110,6 +110,7 @@ async def test_bad_locks_get_400_naming_the_problem(server, body, fragment):
     [
         ({"balances": {"BTC": "abc"}}, "not a number"),
         ({"balances": {"BTC": "-1"}}, ">= 0"),
+        ({"balances": {"BTC": "0.000000001"}}, "balance of BTC has more than 8 decimals"),
         ({"balances": {"btc": "1"}}, "upper-case"),
         ({"balances": {"BTC": True}}, "decimal string"),
         ({"balances": ["BTC"]}, "object"),

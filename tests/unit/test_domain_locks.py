@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from test_domain_support import D, Harness, first, placed
 
 from localspot.domain import rejections as rj
-from localspot.domain.commands import CancelOrder, LockBalance
-from localspot.domain.events import BalanceLocked, BalancesUpdated
+from localspot.domain.commands import CancelOrder, ChangeBalance, CreateAccount, LockBalance
+from localspot.domain.events import BalanceLocked, BalancesUpdated, CommandRejected
 from localspot.domain.numbers import ZERO
 
 
@@ -20,10 +22,11 @@ def test_lock_moves_free_to_locked_and_reports_balances(h: Harness) -> None:
     me = h.account(btc=10)
     before = h.totals()
     events = h.apply(LockBalance(me, "BTC", D("2.5")))
-    assert events == [
-        BalanceLocked(me, "BTC", D("2.5"), D("7.5"), D("2.5")),
-        BalancesUpdated(me, (("BTC", D("7.5"), D("2.5")),), h.now),
-    ]
+    assert events[0] == BalanceLocked(me, "BTC", D("2.5"), D("7.5"), D("2.5"))
+    assert isinstance(events[1], BalancesUpdated)
+    assert (events[1].account_id, events[1].update_time_ms) == (me, h.now)
+    assert events[1].balances == (("BTC", D("7.5"), D("2.5")),)
+    assert len(events) == 2
     assert h.engine.accounts.by_id[me].update_time_ms == h.now
     assert h.totals() == before
 
@@ -72,3 +75,22 @@ def test_zero_delta_and_unknown_account(h: Harness) -> None:
     me = h.account()
     assert h.apply(LockBalance(me, "BTC", ZERO)) == []
     assert h.apply(LockBalance(99, "BTC", D(1))) == [rj.UNKNOWN_ACCOUNT]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        CreateAccount((("BTC", D("0.000000001")),)),
+        ChangeBalance(1, "BTC", D("1.000000001")),
+        LockBalance(1, "BTC", D("0.000000001")),
+    ],
+)
+def test_balances_are_kept_to_8_decimals(h: Harness, command: Any) -> None:
+    me = h.account(btc=10)
+    before = h.totals()
+    [rejected] = h.apply(command)
+    assert isinstance(rejected, CommandRejected)
+    assert rejected.code == -1111
+    assert "too much precision" in rejected.message
+    assert h.totals() == before
+    assert len(h.engine.accounts) == me

@@ -1,8 +1,10 @@
 """Matching: LIMIT GTC/IOC/FOK, MARKET by quantity and quote, LIMIT_MAKER, FIFO, balances."""
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-from test_domain_support import D, Harness, every, first, placed
+from hypothesis import given
+from hypothesis import strategies as st
+from test_domain_support import D, Harness, every, first, placed, simple_spec
 
 from localspot.domain.accounts import CommissionRates
 from localspot.domain.commands import PlaceOrder
@@ -20,6 +22,7 @@ from localspot.domain.events import (
     OrderExpired,
     TradeExecuted,
 )
+from localspot.domain.numbers import ZERO
 
 
 def test_limit_gtc_rests_and_locks_quote() -> None:
@@ -298,3 +301,30 @@ def test_decimal_quote_amounts_truncate_to_quote_precision() -> None:
     h.place(seller, "SELL", "0.001", "0.01")
     trade = first(h.place(buyer, "BUY", "0.001", "0.01"), TradeExecuted).trade
     assert trade.quote_qty == Decimal("0.00001")
+
+
+@given(
+    maker=st.integers(0, 10**7).map(lambda n: D(n).scaleb(-9)),
+    taker=st.integers(0, 10**7).map(lambda n: D(n).scaleb(-9)),
+    qty=st.integers(1, 10**6).map(lambda n: D(n).scaleb(-3)),
+    price=st.integers(1, 10**6).map(lambda n: D(n).scaleb(-2)),
+    precision=st.integers(0, 8),
+)
+def test_commission_is_the_decimal_product_truncated_to_the_commission_precision(
+    maker: Decimal, taker: Decimal, qty: Decimal, price: Decimal, precision: int
+) -> None:
+    # commission_faq.md: amount received * rate, truncated; kept in integers of 1E-8 here.
+    spec = simple_spec(base_commission_precision=precision, quote_commission_precision=precision)
+    h = Harness(spec)
+    rates = CommissionRates(maker=maker, taker=taker, buyer=D("0.0001"))
+    seller = h.account(btc=10**6, commission=rates)
+    buyer = h.account(usdt=10**12, commission=rates)
+    h.place(seller, "SELL", str(qty), str(price))
+    trade = first(h.place(buyer, "BUY", str(qty), str(price)), TradeExecuted).trade
+    quantum = D(1).scaleb(-precision)
+    expected_buyer = (qty * (taker + D("0.0001"))).quantize(quantum, rounding=ROUND_DOWN)
+    expected_seller = (trade.quote_qty * maker).quantize(quantum, rounding=ROUND_DOWN)
+    assert trade.buyer_commission == expected_buyer
+    assert trade.seller_commission == expected_seller
+    assert h.engine.commission_collected.get("BTC", ZERO) == expected_buyer
+    assert h.balance(buyer, "BTC")[0] == 100 + qty - expected_buyer  # Harness default: 100 BTC

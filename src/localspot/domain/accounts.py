@@ -1,4 +1,9 @@
-"""Accounts and balances: free and locked amounts per asset, as exact Decimals.
+"""Accounts and balances: free and locked amounts per asset, as integers of 1E-8.
+
+Balances are kept the way Binance shows them, with `BALANCE_DECIMALS` (8) places, as raw
+integers (`free_raw` = free * 10**8): every move while trading is integer arithmetic. `free`,
+`locked` and `total` give the Decimals. A symbol's quantities and quote amounts have at most
+8 places (market_state.py refuses others), so they convert by a whole factor.
 
 Invariants:
 - `free` and `locked` are never negative; an operation that would make one negative is refused
@@ -17,23 +22,54 @@ from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
-from localspot.domain.pickling import Reduced, reduce_with, restore
+from localspot.domain.pickling import ByFields, Reduced, by_fields, reduce_with, restore
 
 ZERO: Final = Decimal(0)
+BALANCE_DECIMALS: Final = 8
+_BALANCE_UNIT: Final = Decimal(1).scaleb(-BALANCE_DECIMALS)
+
+
+def balance_decimal(raw: int) -> Decimal:
+    """Return a raw balance amount as a Decimal with 8 places ("0.10000000")."""
+    return Decimal(raw) * _BALANCE_UNIT
+
+
+def balance_raw(amount: Decimal) -> int | None:
+    """Return `amount` as a raw balance integer, or None if it has more than 8 places."""
+    scaled = amount.scaleb(BALANCE_DECIMALS)
+    raw = int(scaled)
+    return raw if raw == scaled else None
 
 
 @mypyc_attr(acyclic=True)
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Balance:
-    """One asset's balance: `free` can be spent, `locked` backs open orders."""
+    """One asset's balance in raw integers: `free_raw` can be spent, `locked_raw` backs orders."""
 
-    free: Decimal = ZERO
-    locked: Decimal = ZERO
+    free_raw: int
+    locked_raw: int
+
+    def __init__(self, free_raw: int = 0, locked_raw: int = 0) -> None:
+        self.free_raw = free_raw
+        self.locked_raw = locked_raw
+
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
+
+    @property
+    def free(self) -> Decimal:
+        """The free amount."""
+        return balance_decimal(self.free_raw)
+
+    @property
+    def locked(self) -> Decimal:
+        """The locked amount."""
+        return balance_decimal(self.locked_raw)
 
     @property
     def total(self) -> Decimal:
         """Return free + locked."""
-        return self.free + self.locked
+        return balance_decimal(self.free_raw + self.locked_raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +81,8 @@ class CommissionRates:
     buyer: Decimal = ZERO
     seller: Decimal = ZERO
 
-    def __reduce__(self) -> tuple[type[CommissionRates], tuple[Decimal, ...]]:
-        # By constructor: compiled (pickling.py), a frozen instance's fields cannot be set
-        # after it is made, which is how pickle restores state by default.
-        return CommissionRates, (self.maker, self.taker, self.buyer, self.seller)
+    def __reduce__(self) -> ByFields:
+        return by_fields(self)
 
 
 @mypyc_attr(acyclic=True)
@@ -57,7 +91,7 @@ class Account:
     """A trading account: balances per asset, commission rates, permissions.
 
     `external_locks` is the part of each asset's `locked` held by external locks (asset ->
-    amount > 0).
+    raw amount > 0).
     """
 
     account_id: int
@@ -69,7 +103,7 @@ class Account:
     can_deposit: bool = True
     update_time_ms: int = 0
     trade_group_id: int = -1
-    external_locks: dict[str, Decimal] = field(default_factory=dict)
+    external_locks: dict[str, int] = field(default_factory=dict)
 
     def balance(self, asset: str) -> Balance:
         """Return the balance of `asset`, creating an empty one if needed."""
@@ -106,13 +140,13 @@ class Accounts:
 
     def create(
         self,
-        balances: dict[str, Decimal],
+        balances: dict[str, int],
         commission: CommissionRates,
         permissions: tuple[str, ...],
         now_ms: int,
         trade_group_id: int = -1,
     ) -> Account:
-        """Create an account with the given free balances."""
+        """Create an account with the given free balances (raw)."""
         account = Account(
             account_id=self._next_id,
             commission=commission,
@@ -121,7 +155,7 @@ class Accounts:
             trade_group_id=trade_group_id,
         )
         for asset, amount in balances.items():
-            account.balances[asset] = Balance(free=amount)
+            account.balances[asset] = Balance(amount)
         self.by_id[account.account_id] = account
         self._next_id += 1
         return account
@@ -130,10 +164,10 @@ class Accounts:
 class Ledger:
     """Balance moves made while trading, remembering which (account, asset) pairs changed.
 
-    Callers check `free` before locking; nothing here lets a balance go below zero silently:
-    `lock` refuses, the other moves are only ever asked for amounts previously locked.
-    `collected` is the commission taken per asset, so that for every asset
-    sum(free + locked over accounts) + collected stays constant while trading.
+    Amounts are raw balance integers. Callers check `free_raw` before locking; nothing here lets
+    a balance go below zero silently: `lock` refuses, the other moves are only ever asked for
+    amounts previously locked. `collected` is the commission taken per asset, so that for every
+    asset sum(free + locked over accounts) + collected stays constant while trading.
     `touched` maps account id -> {asset: balance} moved since the last `drain`; the matching
     hot path moves balances itself after `touch`, with the same arithmetic as the methods here.
     """
@@ -148,7 +182,7 @@ class Ledger:
 
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
-        self.collected: dict[str, Decimal] = {}
+        self.collected: dict[str, int] = {}
         self.touched: dict[int, dict[str, Balance]] = {}
 
     def touch(self, account: Account, asset: str) -> Balance:
@@ -174,35 +208,35 @@ class Ledger:
             two = assets[second] = account.balance(second)
         return one, two
 
-    def lock(self, account: Account, asset: str, amount: Decimal) -> bool:
+    def lock(self, account: Account, asset: str, amount: int) -> bool:
         """Move `amount` from free to locked; False (and no change) if free is short."""
         balance = account.balances.get(asset)
-        if balance is None or balance.free < amount:
+        if balance is None or balance.free_raw < amount:
             return amount == 0
         if amount:
             balance = self.touch(account, asset)
-            balance.free -= amount
-            balance.locked += amount
+            balance.free_raw -= amount
+            balance.locked_raw += amount
         return True
 
-    def unlock(self, account: Account, asset: str, amount: Decimal) -> None:
+    def unlock(self, account: Account, asset: str, amount: int) -> None:
         """Move `amount` from locked back to free."""
         if amount:
             balance = self.touch(account, asset)
-            balance.locked -= amount
-            balance.free += amount
+            balance.locked_raw -= amount
+            balance.free_raw += amount
 
-    def spend_locked(self, account: Account, asset: str, amount: Decimal) -> None:
+    def spend_locked(self, account: Account, asset: str, amount: int) -> None:
         """Remove `amount` from locked (it leaves the account in a trade)."""
         if amount:
-            self.touch(account, asset).locked -= amount
+            self.touch(account, asset).locked_raw -= amount
 
-    def credit(self, account: Account, asset: str, amount: Decimal, commission: Decimal) -> None:
+    def credit(self, account: Account, asset: str, amount: int, commission: int) -> None:
         """Add `amount - commission` to free; the commission is collected by the exchange."""
         if amount:
-            self.touch(account, asset).free += amount - commission
+            self.touch(account, asset).free_raw += amount - commission
         if commission:
-            self.collected[asset] = self.collected.get(asset, ZERO) + commission
+            self.collected[asset] = self.collected.get(asset, 0) + commission
 
     def drain(self) -> dict[int, dict[str, Balance]]:
         """Return and forget the (account -> {asset: balance}) changed since the last drain."""

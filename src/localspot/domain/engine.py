@@ -41,7 +41,13 @@ from decimal import Decimal
 from typing import Any, Final
 
 from localspot.domain import rejections as rj
-from localspot.domain.accounts import ZERO, Account, Accounts, Ledger
+from localspot.domain.accounts import (
+    Account,
+    Accounts,
+    Ledger,
+    balance_decimal,
+    balance_raw,
+)
 from localspot.domain.commands import (
     AmendOrder,
     CancelOpenOrders,
@@ -122,8 +128,14 @@ class Engine:
     # -- accounts --------------------------------------------------------------------------
 
     def _create_account(self, command: CreateAccount, now_ms: int) -> list[Event]:
+        balances: dict[str, int] = {}
+        for asset, amount in command.balances:
+            raw = balance_raw(amount)
+            if raw is None:
+                return [rj.too_much_precision("balances")]
+            balances[asset] = raw
         account = self.accounts.create(
-            dict(command.balances),
+            balances,
             command.commission,
             command.permissions,
             now_ms,
@@ -135,25 +147,36 @@ class Engine:
         account = self.accounts.get(command.account_id)
         if account is None:
             return [rj.UNKNOWN_ACCOUNT]
+        amount = balance_raw(command.amount)
+        if amount is None:
+            return [rj.too_much_precision("amount")]
         balance = account.balance(command.asset)
-        new_free = command.amount if command.mode == "set" else balance.free + command.amount
+        new_free = amount if command.mode == "set" else balance.free_raw + amount
         if new_free < 0:
             return [CommandRejected(*_INSUFFICIENT)]
-        delta = new_free - balance.free
-        balance.free = new_free
+        delta = new_free - balance.free_raw
+        balance.free_raw = new_free
         account.update_time_ms = now_ms
         return [
-            BalanceChanged(account.account_id, command.asset, delta, balance.free, balance.locked)
+            BalanceChanged(
+                account.account_id,
+                command.asset,
+                balance_decimal(delta),
+                balance.free,
+                balance.locked,
+            )
         ]
 
     def _lock_balance(self, command: LockBalance, now_ms: int) -> list[Event]:
         account = self.accounts.get(command.account_id)
         if account is None:
             return [rj.UNKNOWN_ACCOUNT]
-        asset, delta = command.asset, command.delta
+        asset, delta = command.asset, balance_raw(command.delta)
+        if delta is None:
+            return [rj.too_much_precision("delta")]
         if not delta:
             return []
-        held = account.external_locks.get(asset, ZERO)
+        held = account.external_locks.get(asset, 0)
         if delta > 0 and not self.ledger.lock(account, asset, delta):
             return [rj.INSUFFICIENT_BALANCE]
         if delta < 0:
@@ -166,7 +189,9 @@ class Engine:
             del account.external_locks[asset]
         balance = account.balances[asset]
         events: list[Event] = [
-            BalanceLocked(account.account_id, asset, delta, balance.free, balance.locked)
+            BalanceLocked(
+                account.account_id, asset, balance_decimal(delta), balance.free, balance.locked
+            )
         ]
         self._report_balances(now_ms, events)
         return events
@@ -255,10 +280,9 @@ class Engine:
         by_id = self.accounts.by_id
         for account_id, assets in touched.items():
             by_id[account_id].update_time_ms = now_ms
-            if len(assets) == 1:
-                rows = [(asset, balance.free, balance.locked) for asset, balance in assets.items()]
-            else:
-                rows = [(a, assets[a].free, assets[a].locked) for a in sorted(assets)]
+            rows = [(a, balance.free_raw, balance.locked_raw) for a, balance in assets.items()]
+            if len(rows) > 1:
+                rows.sort()  # by asset: no two rows have the same one
             events.append(BalancesUpdated(account_id, tuple(rows), now_ms))
 
     # -- queries ---------------------------------------------------------------------------
@@ -366,4 +390,4 @@ class Engine:
     @property
     def commission_collected(self) -> dict[str, Decimal]:
         """Commission taken so far, per asset."""
-        return dict(self.ledger.collected)
+        return {asset: balance_decimal(raw) for asset, raw in self.ledger.collected.items()}

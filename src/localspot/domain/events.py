@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from mypy_extensions import mypyc_attr
 
+from localspot.domain.accounts import balance_decimal
 from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus
 from localspot.domain.numbers import from_raw
 from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
@@ -296,21 +297,32 @@ class BalancesUpdated:
     """Trading changed these assets of an account: (asset, free, locked) after the command.
 
     One per touched account per command, last in the event list (outboundAccountPosition).
+    The amounts are kept raw (accounts.py) and made Decimal when read.
     """
 
     account_id: int
-    balances: tuple[tuple[str, Decimal, Decimal], ...]
+    raw_balances: tuple[tuple[str, int, int], ...]
     update_time_ms: int
 
     def __init__(
         self,
         account_id: int,
-        balances: tuple[tuple[str, Decimal, Decimal], ...],
+        raw_balances: tuple[tuple[str, int, int], ...],
         update_time_ms: int,
     ) -> None:
         self.account_id = account_id
-        self.balances = balances
+        self.raw_balances = raw_balances
         self.update_time_ms = update_time_ms
+
+    @property
+    def balances(self) -> tuple[tuple[str, Decimal, Decimal], ...]:
+        """(asset, free, locked) per asset, assets sorted."""
+        return tuple(
+            [
+                (a, balance_decimal(free), balance_decimal(locked))
+                for a, free, locked in self.raw_balances
+            ]
+        )
 
 
 Event = (

@@ -20,15 +20,22 @@ from 1. Nothing reads a clock; `now_ms` is passed in.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any, Final
 
-from localspot.domain.accounts import Account, Accounts, Balance, CommissionRates, Ledger
+from localspot.domain.accounts import (
+    BALANCE_DECIMALS,
+    Account,
+    Accounts,
+    Balance,
+    CommissionRates,
+    Ledger,
+)
 from localspot.domain.book import OrderBook
 from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus, SymbolStatus
 from localspot.domain.events import Event, OrderExpired
 from localspot.domain.filters import FilterRules
-from localspot.domain.numbers import ZERO, unit
+from localspot.domain.numbers import unit
 from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
 from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
@@ -36,8 +43,9 @@ from localspot.domain.symbols import SymbolSpec
 _EXPIRED_IN_MATCH: Final = OrderStatus.EXPIRED_IN_MATCH
 _PRICE_CACHE_SIZE: Final = 4096
 
-FeeRates = tuple[Decimal, Decimal, Decimal, Decimal]
-"""Commission rates indexed by 2 * is_maker + is_buyer (taker-seller ... maker-buyer)."""
+FeeRates = list[int]
+"""Commission rates as fractions, flat: numerator at 4 * is_maker + 2 * is_buyer, then the
+denominator (a list of ints reads without boxing, compiled)."""
 
 
 class MarketState:
@@ -93,8 +101,17 @@ class MarketState:
         self.qty_scale, self.price_scale = unit(-self.qd), unit(-self.pd)
         self.lot_step = spec.raw.step or 1
         self.base_asset, self.quote_asset = spec.base_asset, spec.quote_asset
-        self.base_quantum = Decimal(1).scaleb(-spec.base_commission_precision)
-        self.quote_quantum = Decimal(1).scaleb(-spec.quote_commission_precision)
+        if self.qd > BALANCE_DECIMALS or qd > BALANCE_DECIMALS:
+            raise ValueError(
+                f"{spec.symbol}: quantities and quote amounts may have at most "
+                f"{BALANCE_DECIMALS} decimals, as balances do"
+            )
+        # A raw quantity (quote amount) times its factor is a raw balance amount (accounts.py).
+        self.base_factor: int = 10 ** (BALANCE_DECIMALS - self.qd)
+        self.quote_factor: int = 10 ** (BALANCE_DECIMALS - qd)
+        # Commissions are truncated to these multiples of a raw balance unit.
+        self.base_quantum: int = 10 ** max(0, BALANCE_DECIMALS - spec.base_commission_precision)
+        self.quote_quantum: int = 10 ** max(0, BALANCE_DECIMALS - spec.quote_commission_precision)
         self.is_trading = spec.status is SymbolStatus.TRADING
         self.fee_rates: dict[int, tuple[CommissionRates, FeeRates]] = {}
         self.price_cache: dict[int, Decimal] = {}
@@ -131,23 +148,31 @@ class MarketState:
         assert account is not None, account_id
         return account
 
-    def _fee(self, account: Account, is_maker: bool, is_buyer: bool, received: Decimal) -> Decimal:
-        """Commission on `received` (commission_faq.md): (maker|taker + buyer|seller) rate."""
+    def _fee(self, account: Account, is_maker: bool, is_buyer: bool, received: int) -> int:
+        """Commission on `received` (commission_faq.md): (maker|taker + buyer|seller) rate.
+
+        Amounts are raw balance integers; the commission is truncated to the commission
+        precision, as `(received * rate).quantize(quantum, ROUND_DOWN)` would.
+        """
         rates = account.commission
         known = self.fee_rates.get(account.account_id)
         if known is None or known[0] is not rates:
-            table = (
+            table: FeeRates = []
+            for rate in (
                 rates.taker + rates.seller,
                 rates.taker + rates.buyer,
                 rates.maker + rates.seller,
                 rates.maker + rates.buyer,
-            )
+            ):
+                table.extend(rate.as_integer_ratio())
             known = self.fee_rates[account.account_id] = (rates, table)
-        rate = known[1][2 * is_maker + is_buyer]
-        if not rate:
-            return ZERO
-        quantum = self.base_quantum if is_buyer else self.quote_quantum
-        return (received * rate).quantize(quantum, rounding=ROUND_DOWN)
+        table = known[1]
+        at = 4 * is_maker + 2 * is_buyer
+        num = table[at]
+        if not num:
+            return 0
+        fee = received * num // table[at + 1]
+        return fee - fee % (self.base_quantum if is_buyer else self.quote_quantum)
 
     # -- one order's lock and open status --------------------------------------------------
 
@@ -175,11 +200,11 @@ class MarketState:
             self._unlock(order, excess)
 
     def _unlock(self, order: Order, amount_raw: int) -> None:
-        amount = Decimal(amount_raw) * (self.quote_unit if order.is_buy else self.qty_unit)
-        if amount:
+        if amount_raw:
+            amount = amount_raw * (self.quote_factor if order.is_buy else self.base_factor)
             balance = self._balance(order)
-            balance.locked -= amount
-            balance.free += amount
+            balance.locked_raw -= amount
+            balance.free_raw += amount
 
     def _close(self, order: Order) -> None:
         """Finish a terminal order: release its lock and forget it as open."""

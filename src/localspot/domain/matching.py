@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Final
 
 from localspot.domain import stops
+from localspot.domain.accounts import balance_decimal
 from localspot.domain.book import PriceLevel
 from localspot.domain.enums import ExpiryReason, OrderStatus, OrderType, StpMode, TimeInForce
 from localspot.domain.events import Event, TradeExecuted
@@ -129,32 +130,31 @@ class Matching(SelfTradePrevention):
         buyer, seller = (taker, maker) if taker_buys else (maker, taker)
         buyer_account = self.account_by_id[buyer.account_id]
         seller_account = self.account_by_id[seller.account_id]
-        qty_unit, quote_unit = self.qty_unit, self.quote_unit
-        qty_d, quote_d = Decimal(qty) * qty_unit, Decimal(quote) * quote_unit
-        buyer_fee = self._fee(buyer_account, not taker_buys, True, qty_d)
-        seller_fee = self._fee(seller_account, taker_buys, False, quote_d)
+        qty_b, quote_b = qty * self.base_factor, quote * self.quote_factor  # balance units
+        buyer_fee = self._fee(buyer_account, not taker_buys, True, qty_b)
+        seller_fee = self._fee(seller_account, taker_buys, False, quote_b)
         # Ledger.spend_locked(buyer, quote), spend_locked(seller, base),
         # credit(buyer, base, fee), credit(seller, quote, fee), in that order.
         base, quote_asset = self.base_asset, self.quote_asset
         ledger = self.ledger
         collected = ledger.collected
-        if quote_d and qty_d:
+        if quote_b and qty_b:
             buyer_quote, buyer_base = ledger.touch_both(buyer_account, quote_asset, base)
             seller_base, seller_quote = ledger.touch_both(seller_account, base, quote_asset)
-            buyer_quote.locked -= quote_d
-            seller_base.locked -= qty_d
-            buyer_base.free += qty_d - buyer_fee
+            buyer_quote.locked_raw -= quote_b
+            seller_base.locked_raw -= qty_b
+            buyer_base.free_raw += qty_b - buyer_fee
             if buyer_fee:
-                collected[base] = collected.get(base, ZERO) + buyer_fee
-            seller_quote.free += quote_d - seller_fee
+                collected[base] = collected.get(base, 0) + buyer_fee
+            seller_quote.free_raw += quote_b - seller_fee
         else:
-            ledger.spend_locked(buyer_account, quote_asset, quote_d)
-            ledger.spend_locked(seller_account, base, qty_d)
-            ledger.credit(buyer_account, base, qty_d, buyer_fee)
-            if quote_d:
-                ledger.touch(seller_account, quote_asset).free += quote_d - seller_fee
+            ledger.spend_locked(buyer_account, quote_asset, quote_b)
+            ledger.spend_locked(seller_account, base, qty_b)
+            ledger.credit(buyer_account, base, qty_b, buyer_fee)
+            if quote_b:
+                ledger.touch(seller_account, quote_asset).free_raw += quote_b - seller_fee
         if seller_fee:
-            collected[quote_asset] = collected.get(quote_asset, ZERO) + seller_fee
+            collected[quote_asset] = collected.get(quote_asset, 0) + seller_fee
         buyer.locked_raw -= quote
         seller.locked_raw -= qty
         maker.executed_raw += qty
@@ -174,17 +174,17 @@ class Matching(SelfTradePrevention):
             self.spec.symbol,
             trade_id,
             self.price_decimal(price),
-            qty_d,
-            quote_d,
+            Decimal(qty) * self.qty_unit,
+            Decimal(quote) * self.quote_unit,
             now_ms,
             buyer.order_id,
             seller.order_id,
             buyer_account.account_id,
             seller_account.account_id,
             buyer_is_maker,
-            buyer_fee,
+            balance_decimal(buyer_fee) if buyer_fee else ZERO,
             base,
-            seller_fee,
+            balance_decimal(seller_fee) if seller_fee else ZERO,
             quote_asset,
         )
         trades = self.trades

@@ -20,7 +20,6 @@ quoteOrderQty that amount; a STOP_LOSS/TAKE_PROFIT BUY locks at trigger time.
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 from typing import Final
 
 from localspot.domain import pegs, stops
@@ -307,7 +306,7 @@ class Placing(StopOrders):
     def _lock_for(self, order: Order, account: Account) -> bool:
         if not order.is_buy:
             amount = order.qty_raw
-            asset, amount_d = self.base_asset, Decimal(amount) * self.qty_unit
+            asset, amount_b = self.base_asset, amount * self.base_factor
         else:
             if order.price_raw:
                 amount = order.price_raw * order.qty_raw * self.quote_mul // self.quote_div
@@ -317,16 +316,16 @@ class Placing(StopOrders):
                 amount = self._sweep(order, order.qty_raw, None)[1]
             else:
                 amount = 0  # STOP_LOSS/TAKE_PROFIT BUY: funds are taken at trigger time
-            asset, amount_d = self.quote_asset, Decimal(amount) * self.quote_unit
+            asset, amount_b = self.quote_asset, amount * self.quote_factor
         # Ledger.lock, written out.
         balance = account.balances.get(asset)
-        if balance is None or balance.free < amount_d:
-            if amount_d != 0:
+        if balance is None or balance.free_raw < amount_b:
+            if amount_b != 0:
                 return False
-        elif amount_d:
+        elif amount_b:
             balance = self.ledger.touch(account, asset)
-            balance.free -= amount_d
-            balance.locked += amount_d
+            balance.free_raw -= amount_b
+            balance.locked_raw += amount_b
         order.locked_raw = amount
         return True
 

@@ -13,14 +13,12 @@ trigger it locks what sweeping the book costs, up to the free quote balance.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Final
 
 from localspot.domain import pegs, stops
 from localspot.domain.enums import ExpiryReason, OrderStatus
 from localspot.domain.events import Event, OrderTriggered
 from localspot.domain.matching import Matching
-from localspot.domain.numbers import to_raw
 from localspot.domain.orders import Order
 
 _OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
@@ -64,7 +62,7 @@ class StopOrders(Matching):
             if extra < 0:
                 self._unlock(order, -extra)
             elif extra and not self.ledger.lock(
-                self._account(order.account_id), self.quote_asset, Decimal(extra) * self.quote_unit
+                self._account(order.account_id), self.quote_asset, extra * self.quote_factor
             ):
                 reason = ExpiryReason.REJECTED
                 self._expire(order, OrderStatus.EXPIRED, reason, 0, now_ms, events)
@@ -77,7 +75,7 @@ class StopOrders(Matching):
         account = self._account(order.account_id)
         cost = self._sweep(order, order.remaining_raw, None)[1]
         balance = account.balances.get(self.quote_asset)
-        free = to_raw(balance.free, self.ad) or 0 if balance is not None else 0
+        free = balance.free_raw // self.quote_factor if balance is not None else 0
         amount = min(cost, free)
-        if self.ledger.lock(account, self.quote_asset, Decimal(amount) * self.quote_unit):
+        if self.ledger.lock(account, self.quote_asset, amount * self.quote_factor):
             order.locked_raw += amount

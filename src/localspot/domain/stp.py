@@ -24,7 +24,6 @@ from localspot.domain.book import PriceLevel
 from localspot.domain.enums import ExpiryReason, OrderStatus, StpMode
 from localspot.domain.events import Event, MatchPrevented
 from localspot.domain.market_state import MarketState
-from localspot.domain.numbers import ZERO
 from localspot.domain.orders import Order, PreventedMatch
 
 _TAKER_CUTS: Final = frozenset({StpMode.EXPIRE_TAKER, StpMode.EXPIRE_BOTH})
@@ -115,11 +114,11 @@ class SelfTradePrevention(MarketState):
             self._account(buyer.account_id),
             self._account(seller.account_id),
         )
-        qty_d, quote_d = Decimal(qty_raw) * self.qty_unit, Decimal(quote) * self.quote_unit
+        qty_b, quote_b = qty_raw * self.base_factor, quote * self.quote_factor
         base, quote_asset, ledger = self.base_asset, self.quote_asset, self.ledger
-        ledger.spend_locked(buyer_account, quote_asset, quote_d)
-        ledger.spend_locked(seller_account, base, qty_d)
-        ledger.credit(buyer_account, base, qty_d, ZERO)
-        ledger.credit(seller_account, quote_asset, quote_d, ZERO)
+        ledger.spend_locked(buyer_account, quote_asset, quote_b)
+        ledger.spend_locked(seller_account, base, qty_b)
+        ledger.credit(buyer_account, base, qty_b, 0)
+        ledger.credit(seller_account, quote_asset, quote_b, 0)
         buyer.locked_raw -= quote
         seller.locked_raw -= qty_raw

@@ -17,7 +17,7 @@ from aiohttp import web
 from localspot import jsonio
 from localspot.auth.keys import ALL_PERMISSIONS, ApiKey, parse_permissions
 from localspot.auth.signatures import KeyType, SignatureVerifier
-from localspot.domain.accounts import Account, CommissionRates
+from localspot.domain.accounts import BALANCE_DECIMALS, Account, CommissionRates, balance_decimal
 from localspot.domain.commands import ChangeBalance, CreateAccount, LockBalance
 from localspot.domain.events import AccountCreated, CommandRejected
 from localspot.domain.numbers import decimals_of, format_decimal
@@ -95,7 +95,11 @@ def _balances(raw: Any, *, allow_negative: bool = False) -> dict[str, Decimal]:
         return {}
     if not isinstance(raw, dict):
         raise AdminError(400, "balances must be an object of asset -> amount")
-    return {a: _amount(a, v, allow_negative=allow_negative) for a, v in raw.items()}
+    balances = {a: _amount(a, v, allow_negative=allow_negative) for a, v in raw.items()}
+    for asset, amount in balances.items():
+        if decimals_of(amount) > BALANCE_DECIMALS:
+            raise AdminError(400, f"balance of {asset} has more than {BALANCE_DECIMALS} decimals")
+    return balances
 
 
 def _key_request(body: dict[str, Any]) -> tuple[KeyType, str | None, frozenset[Any]]:
@@ -256,9 +260,9 @@ async def lock_balance(request: web.Request, services: Services) -> dict[str, An
     delta = _amount(asset, body.get("delta"), allow_negative=True, what="delta")
     if not delta:
         raise AdminError(400, f"delta of {asset} must not be zero")
-    if decimals_of(delta) > 8:
-        raise AdminError(400, f"delta of {asset} has more than 8 decimals")
-    held = account.external_locks.get(asset, Decimal(0))
+    if decimals_of(delta) > BALANCE_DECIMALS:
+        raise AdminError(400, f"delta of {asset} has more than {BALANCE_DECIMALS} decimals")
+    held = balance_decimal(account.external_locks.get(asset, 0))
     free = account.balances[asset].free if asset in account.balances else Decimal(0)
     events = await services.execute(LockBalance(account.account_id, asset, delta))
     rejected = [e for e in events if isinstance(e, CommandRejected)]
