@@ -44,6 +44,7 @@ from localspot.domain import rejections as rj
 from localspot.domain.accounts import (
     Account,
     Accounts,
+    Balance,
     Ledger,
     balance_decimal,
     balance_raw,
@@ -275,15 +276,21 @@ class Engine:
         # One BalancesUpdated per touched account, accounts ascending, assets sorted. Loops over
         # typed dicts' items, not generic iteration: compiled, they are direct dict walks.
         touched = self.ledger.drain()
-        if len(touched) > 1:
-            touched = {account_id: touched[account_id] for account_id in sorted(touched)}
-        by_id = self.accounts.by_id
-        for account_id, assets in touched.items():
-            by_id[account_id].update_time_ms = now_ms
-            rows = [(a, balance.free_raw, balance.locked_raw) for a, balance in assets.items()]
-            if len(rows) > 1:
-                rows.sort()  # by asset: no two rows have the same one
-            events.append(BalancesUpdated(account_id, tuple(rows), now_ms))
+        if len(touched) == 1:
+            for account_id, assets in touched.items():
+                events.append(self._balances_updated(account_id, assets, now_ms))
+        else:
+            for account_id in sorted(touched):
+                events.append(self._balances_updated(account_id, touched[account_id], now_ms))
+
+    def _balances_updated(
+        self, account_id: int, assets: dict[str, Balance], now_ms: int
+    ) -> BalancesUpdated:
+        self.accounts.by_id[account_id].update_time_ms = now_ms
+        rows = [(asset, b.free_raw, b.locked_raw) for asset, b in assets.items()]
+        if len(rows) > 1:
+            rows.sort()  # by asset: no two rows have the same one
+        return BalancesUpdated(account_id, tuple(rows), now_ms)
 
     # -- queries ---------------------------------------------------------------------------
 

@@ -273,10 +273,16 @@ class FilterRules:
         is_market = order_type in _MARKET_LIKE
         if not order.is_quote_order:
             lot = self._lot
-            if lot is not None and not _lot_ok(qty, iceberg, *lot):
+            # Bounds unpacked, not `*lot`: compiled, a starred call goes through the generic
+            # call protocol with a temporary list and tuple.
+            if lot is not None and not _lot_ok(qty, iceberg, lot[0], lot[1], lot[2]):
                 return FilterType.LOT_SIZE
             market_lot = self._market_lot
-            if is_market and market_lot is not None and not _in_bounds(qty, *market_lot):
+            if (
+                is_market
+                and market_lot is not None
+                and not _in_bounds(qty, market_lot[0], market_lot[1], market_lot[2])
+            ):
                 return FilterType.MARKET_LOT_SIZE
         if iceberg:
             parts = spec.iceberg_parts

@@ -65,6 +65,12 @@ class Matching(SelfTradePrevention):
             order.visible_raw = iceberg if iceberg and iceberg < remaining else remaining
             self.book.add(order)
 
+    def _add_trade_ref(self, account_id: int, ref: int) -> None:
+        mine = self.trade_refs.get(account_id)
+        if mine is None:
+            mine = self.trade_refs[account_id] = []
+        mine.append(ref)
+
     def _can_fill_fully(self, order: Order) -> bool:
         need = order.remaining_raw
         stp_on = order.stp_mode is not _STP_NONE
@@ -190,12 +196,8 @@ class Matching(SelfTradePrevention):
         trades = self.trades
         ref = 2 * len(trades)
         trades.append(trade)
-        refs = self.trade_refs
-        for account_id, is_buyer in ((buyer.account_id, 1), (seller.account_id, 0)):
-            mine = refs.get(account_id)
-            if mine is None:
-                mine = refs[account_id] = []
-            mine.append(ref + is_buyer)
+        self._add_trade_ref(buyer.account_id, ref + 1)
+        self._add_trade_ref(seller.account_id, ref)
         self.rules.record_trade(now_ms, price, qty)
         self.last_price_raw = price
         if self.waiting_stops:
