@@ -1,6 +1,8 @@
 """Filters (filters.md): each pass/fail edge and the order failures are reported in."""
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -282,6 +284,8 @@ _TRADES = st.lists(
 @given(
     trades=_TRADES,
     window_mins=st.integers(0, 3),
+    tick=st.sampled_from([1, 7, 10**6]),
+    on_grid=st.booleans(),
     up=_RATIOS,
     down=_RATIOS,
     prices=st.lists(st.integers(0, 10**14), min_size=1, max_size=5),
@@ -290,24 +294,37 @@ _TRADES = st.lists(
 def test_price_band_admits_exactly_what_the_fractions_admit(
     trades: list[tuple[int, int, int]],
     window_mins: int,
+    tick: int,
+    on_grid: bool,
     up: tuple[int, int],
     down: tuple[int, int],
     prices: list[int],
     now_ms: int,
 ) -> None:
-    average, band = AveragePrice(window_mins), PriceBand(up, down)
-    for time_ms, price_raw, qty_raw in sorted(trades):
+    # The reference is worked out here from the trades themselves: the volume-weighted price of
+    # those in the window, else the last price. The average keeps ticks until a price is off
+    # the grid, then raw units; the band keeps whole-price bounds. Both must match it exactly.
+    average, band = AveragePrice(window_mins, tick), PriceBand(up, down)
+    # On the grid, or (when not `on_grid`) every other price off it, odd prices included.
+    trades = [(t, p - p % tick if on_grid or p % 2 else p, q) for t, p, q in sorted(trades)]
+    for time_ms, price_raw, qty_raw in trades:
         average.add(time_ms, price_raw, qty_raw)
+    window = [(p, q) for t, p, q in trades if t >= now_ms - window_mins * 60_000]
+    if window_mins and window:
+        reference: Fraction | None = Fraction(
+            sum(p * q for p, q in window), sum(q for _, q in window)
+        )
+    else:
+        reference = Fraction(trades[-1][1]) if trades else None
+    if reference is not None:  # the edges of the band, and one past each
+        high, low = math.floor(reference * Fraction(*up)), math.ceil(reference * Fraction(*down))
+        prices += [high, high + 1, low, max(0, low - 1)]
     for price in prices:
         admitted = band.admits(price, average, now_ms)
-        ratio = average.ratio(now_ms)
-        if ratio is None:
+        if reference is None:
             assert admitted
             continue
-        num, den = ratio
-        assert admitted == (
-            price * den * up[1] <= num * up[0] and price * den * down[1] >= num * down[0]
-        )
+        assert admitted == (reference * Fraction(*down) <= price <= reference * Fraction(*up))
 
 
 def test_price_band_follows_a_moving_reference() -> None:
@@ -332,3 +349,14 @@ def test_limit_notional_bounds_match_price_times_quantity(price: Decimal, qty: D
     h = Harness(simple_spec(notional=Notional(D(10), True, D(500), False, 5)))
     events = h.place(h.account(btc=10**6, usdt=10**9), "BUY", str(qty), str(price))
     assert (events == failure("NOTIONAL")) == (not D(10) <= price * qty <= D(500))
+
+
+def test_average_price_drops_expired_trades_and_leaves_the_tick_grid_exactly() -> None:
+    average = AveragePrice(1, 100)
+    average.add(0, 1_000, 1)
+    average.add(70_000, 3_000, 3)
+    assert average.ratio(70_000) == (9_000, 3)  # the first trade left the one-minute window
+    average.add(70_001, 1_050, 1)  # off the 100 grid: the window is kept in raw units from now
+    assert average.ratio(70_001) == (10_050, 4)
+    average.add(70_002, 1_100, 1)
+    assert average.ratio(130_001) == (2_150, 2)

@@ -1,10 +1,12 @@
 """Matching: LIMIT GTC/IOC/FOK, MARKET by quantity and quote, LIMIT_MAKER, FIFO, balances."""
 
+import math
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_domain_support import D, Harness, every, first, placed, simple_spec
+from test_domain_support import D, Harness, every, first, fixture_specs, placed, simple_spec
 
 from localspot.domain.accounts import CommissionRates
 from localspot.domain.commands import PlaceOrder
@@ -23,6 +25,7 @@ from localspot.domain.events import (
     TradeExecuted,
 )
 from localspot.domain.numbers import ZERO
+from localspot.domain.symbols import SymbolSpec
 
 
 def test_limit_gtc_rests_and_locks_quote() -> None:
@@ -328,3 +331,23 @@ def test_commission_is_the_decimal_product_truncated_to_the_commission_precision
     assert trade.seller_commission == expected_seller
     assert h.engine.commission_collected.get("BTC", ZERO) == expected_buyer
     assert h.balance(buyer, "BTC")[0] == 100 + qty - expected_buyer  # Harness default: 100 BTC
+
+
+_SPECS = [simple_spec(), simple_spec(price_filter=None), *fixture_specs()]
+
+
+@given(
+    spec=st.sampled_from(_SPECS),
+    ticks=st.integers(0, 10**9),
+    off_grid=st.integers(0, 3),
+    qty=st.integers(-(10**12), 10**12),
+)
+def test_quote_of_equals_price_times_quantity_truncated(
+    spec: SymbolSpec, ticks: int, off_grid: int, qty: int
+) -> None:
+    # The quote is computed from whole ticks when the price is on the grid; it must be the
+    # product of price and quantity at the quote's places, floored, either way.
+    market = Harness(spec).engine.markets[spec.symbol]
+    price = ticks * (spec.raw.tick or 1) + off_grid
+    exact = Fraction(price * qty, 10**spec.notional_decimals) * 10**spec.quote_decimals
+    assert market.quote_of(price, qty) == math.floor(exact)

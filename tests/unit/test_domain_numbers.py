@@ -1,6 +1,9 @@
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from localspot.domain.numbers import (
     decimals_of,
@@ -50,3 +53,17 @@ def test_raw_round_trip_is_exact() -> None:
     assert to_raw(Decimal("23416.1"), 8) == 2341610000000
     assert to_raw(Decimal("0.000000001"), 8) is None
     assert from_raw(2341610000000, 8) == Decimal("23416.1")
+
+
+@given(
+    coefficient=st.integers(-(10**30), 10**30),
+    exponent=st.integers(-20, 10),
+    decimals=st.integers(0, 18),
+)
+def test_to_raw_is_the_exact_scaled_value_or_none(
+    coefficient: int, exponent: int, decimals: int
+) -> None:
+    value = Decimal(coefficient).scaleb(exponent)  # trailing zeros and large values included
+    exact = Fraction(value) * 10**decimals
+    expected = int(exact) if exact.denominator == 1 else None
+    assert to_raw(value, decimals) == expected

@@ -44,14 +44,19 @@ def balance_raw(amount: Decimal) -> int | None:
 @mypyc_attr(acyclic=True)
 @dataclass(slots=True, init=False)
 class Balance:
-    """One asset's balance in raw integers: `free_raw` can be spent, `locked_raw` backs orders."""
+    """One asset's balance in raw integers: `free_raw` can be spent, `locked_raw` backs orders.
+
+    `epoch` is the ledger's epoch when the balance last moved (`Ledger.touch`), not a value.
+    """
 
     free_raw: int
     locked_raw: int
+    epoch: int = field(compare=False, repr=False)
 
-    def __init__(self, free_raw: int = 0, locked_raw: int = 0) -> None:
+    def __init__(self, free_raw: int = 0, locked_raw: int = 0, epoch: int = -1) -> None:
         self.free_raw = free_raw
         self.locked_raw = locked_raw
+        self.epoch = epoch
 
     def __reduce__(self) -> ByFields:
         return by_fields(self)
@@ -161,18 +166,23 @@ class Accounts:
         return account
 
 
+Touched = tuple[int, str, Balance]
+"""(account id, asset, balance) of a balance moved while trading."""
+
+
 class Ledger:
-    """Balance moves made while trading, remembering which (account, asset) pairs changed.
+    """Balance moves made while trading, remembering which balances changed.
 
     Amounts are raw balance integers. Callers check `free_raw` before locking; nothing here lets
     a balance go below zero silently: `lock` refuses, the other moves are only ever asked for
     amounts previously locked. `collected` is the commission taken per asset, so that for every
     asset sum(free + locked over accounts) + collected stays constant while trading.
-    `touched` maps account id -> {asset: balance} moved since the last `drain`; the matching
-    hot path moves balances itself after `touch`, with the same arithmetic as the methods here.
+    `touched` lists the balances moved since the last `drain`, each once (a balance carries the
+    epoch it was last listed in); the matching hot path moves balances itself after `touch`,
+    with the same arithmetic as the methods here.
     """
 
-    __slots__ = ("accounts", "collected", "touched")
+    __slots__ = ("accounts", "collected", "epoch", "touched")
 
     def __reduce__(self) -> Reduced:
         return reduce_with(self, (Accounts(),))
@@ -183,30 +193,22 @@ class Ledger:
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
         self.collected: dict[str, int] = {}
-        self.touched: dict[int, dict[str, Balance]] = {}
+        self.epoch = 0
+        self.touched: list[Touched] = []
 
     def touch(self, account: Account, asset: str) -> Balance:
         """Return the account's balance of `asset` (created if needed), marked as changed."""
-        assets = self.touched.get(account.account_id)
-        if assets is None:
-            assets = self.touched[account.account_id] = {}
-        balance = assets.get(asset)
+        balance = account.balances.get(asset)
         if balance is None:
-            balance = assets[asset] = account.balance(asset)
+            balance = account.balances[asset] = Balance()
+        if balance.epoch != self.epoch:
+            balance.epoch = self.epoch
+            self.touched.append((account.account_id, asset, balance))
         return balance
 
     def touch_both(self, account: Account, first: str, second: str) -> tuple[Balance, Balance]:
         """`touch` two assets of one account."""
-        assets = self.touched.get(account.account_id)
-        if assets is None:
-            assets = self.touched[account.account_id] = {}
-        one = assets.get(first)
-        if one is None:
-            one = assets[first] = account.balance(first)
-        two = assets.get(second)
-        if two is None:
-            two = assets[second] = account.balance(second)
-        return one, two
+        return self.touch(account, first), self.touch(account, second)
 
     def lock(self, account: Account, asset: str, amount: int) -> bool:
         """Move `amount` from free to locked; False (and no change) if free is short."""
@@ -238,7 +240,8 @@ class Ledger:
         if commission:
             self.collected[asset] = self.collected.get(asset, 0) + commission
 
-    def drain(self) -> dict[int, dict[str, Balance]]:
-        """Return and forget the (account -> {asset: balance}) changed since the last drain."""
-        touched, self.touched = self.touched, {}
+    def drain(self) -> list[Touched]:
+        """Return and forget the balances moved since the last drain, in the order first moved."""
+        touched, self.touched = self.touched, []
+        self.epoch += 1
         return touched

@@ -70,7 +70,7 @@ class PriceLevel:
 class BookSide:
     """One side of the book (bids or asks)."""
 
-    __slots__ = ("is_bid", "keys", "levels", "sign")
+    __slots__ = ("is_bid", "keys", "levels")
 
     def __reduce__(self) -> Reduced:
         return reduce_with(self, (False,))
@@ -80,34 +80,38 @@ class BookSide:
 
     def __init__(self, is_bid: bool) -> None:
         self.is_bid = is_bid
-        self.sign = 1 if is_bid else -1
         self.levels: dict[int, PriceLevel] = {}
         self.keys: list[int] = []
 
     def __len__(self) -> int:
         return len(self.levels)
 
+    def _price(self, key: int) -> int:
+        # key <-> price (its own inverse). A negation, not `* sign`: compiled code multiplies
+        # in machine words only operands below 2**30, and raw prices are larger.
+        return key if self.is_bid else -key
+
     def best(self) -> PriceLevel | None:
         """Return the best level, or None if the side is empty."""
         keys = self.keys
-        return self.levels[keys[-1] * self.sign] if keys else None
+        return self.levels[self._price(keys[-1])] if keys else None
 
     def best_price_raw(self) -> int | None:
         """Return the best raw price, or None."""
         keys = self.keys
-        return keys[-1] * self.sign if keys else None
+        return self._price(keys[-1]) if keys else None
 
     def level_for(self, price_raw: int) -> PriceLevel:
         """Return the level at `price_raw`, creating it if needed."""
         level = self.levels.get(price_raw)
         if level is None:
             level = self.levels[price_raw] = PriceLevel(price_raw)
-            insort(self.keys, price_raw * self.sign)
+            insort(self.keys, self._price(price_raw))
         return level
 
     def drop_level(self, level: PriceLevel) -> None:
         """Remove an empty level."""
-        key = level.price_raw * self.sign
+        key = self._price(level.price_raw)
         keys = self.keys
         if keys[-1] == key:
             keys.pop()
@@ -118,13 +122,13 @@ class BookSide:
     def price_at_depth(self, depth: int) -> int | None:
         """Return the raw price `depth` levels behind the best (0 = best), or None."""
         keys = self.keys
-        return keys[-1 - depth] * self.sign if depth < len(keys) else None
+        return self._price(keys[-1 - depth]) if depth < len(keys) else None
 
     def levels_best_first(self) -> Iterator[PriceLevel]:
         """Yield levels from the best price outwards."""
-        levels, sign = self.levels, self.sign
+        levels = self.levels
         for key in reversed(self.keys):
-            yield levels[key * sign]
+            yield levels[self._price(key)]
 
     def depth(self, limit: int) -> list[tuple[int, int]]:
         """Return up to `limit` (raw price, raw visible quantity) pairs, best first."""

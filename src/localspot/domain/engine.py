@@ -44,7 +44,6 @@ from localspot.domain import rejections as rj
 from localspot.domain.accounts import (
     Account,
     Accounts,
-    Balance,
     Ledger,
     balance_decimal,
     balance_raw,
@@ -273,23 +272,25 @@ class Engine:
         return market, account
 
     def _report_balances(self, now_ms: int, events: list[Event]) -> None:
-        # One BalancesUpdated per touched account, accounts ascending, assets sorted. Loops over
-        # typed dicts' items, not generic iteration: compiled, they are direct dict walks.
+        # One BalancesUpdated per touched account, accounts ascending, assets sorted.
         touched = self.ledger.drain()
-        if len(touched) == 1:
-            for account_id, assets in touched.items():
-                events.append(self._balances_updated(account_id, assets, now_ms))
-        else:
-            for account_id in sorted(touched):
-                events.append(self._balances_updated(account_id, touched[account_id], now_ms))
+        if not touched:
+            return
+        if len(touched) > 1:
+            touched.sort()  # by (account, asset): never two alike, the balances are not compared
+        account_id = touched[0][0]
+        rows: list[tuple[str, int, int]] = []
+        for owner, asset, balance in touched:
+            if owner != account_id:
+                events.append(self._balances_updated(account_id, rows, now_ms))
+                account_id, rows = owner, []
+            rows.append((asset, balance.free_raw, balance.locked_raw))
+        events.append(self._balances_updated(account_id, rows, now_ms))
 
     def _balances_updated(
-        self, account_id: int, assets: dict[str, Balance], now_ms: int
+        self, account_id: int, rows: list[tuple[str, int, int]], now_ms: int
     ) -> BalancesUpdated:
         self.accounts.by_id[account_id].update_time_ms = now_ms
-        rows = [(asset, b.free_raw, b.locked_raw) for asset, b in assets.items()]
-        if len(rows) > 1:
-            rows.sort()  # by asset: no two rows have the same one
         return BalancesUpdated(account_id, tuple(rows), now_ms)
 
     # -- queries ---------------------------------------------------------------------------

@@ -36,9 +36,22 @@ _STOPS: Final = frozenset(t for t in OrderType if t.is_stop)
 
 
 class AveragePrice:
-    """Volume-weighted average trade price over a sliding window, in raw units."""
+    """Volume-weighted average trade price over a sliding window, in raw units.
 
-    __slots__ = ("last_price_raw", "sum_notional", "sum_qty", "trades", "version", "window_ms")
+    Notionals are summed in whole ticks (ticks * qty_raw, price = ticks * tick), which keeps the
+    products within machine words; a price off the tick grid turns the window back to raw units
+    (tick 1). `ratio` gives the raw price either way.
+    """
+
+    __slots__ = (
+        "last_price_raw",
+        "sum_notional",
+        "sum_qty",
+        "tick",
+        "trades",
+        "version",
+        "window_ms",
+    )
 
     def __reduce__(self) -> Reduced:
         return reduce_with(self, (1,))
@@ -46,8 +59,9 @@ class AveragePrice:
     def __setstate__(self, state: dict[str, Any]) -> None:
         restore(self, state)
 
-    def __init__(self, avg_price_mins: int) -> None:
+    def __init__(self, avg_price_mins: int, tick: int = 1) -> None:
         self.window_ms = avg_price_mins * 60_000
+        self.tick = tick
         self.trades: deque[tuple[int, int, int]] = deque()
         self.sum_notional = 0
         self.sum_qty = 0
@@ -60,20 +74,36 @@ class AveragePrice:
         self.last_price_raw = price_raw
         self.version += 1
         if self.window_ms:
-            self.trades.append((time_ms, price_raw * qty_raw, qty_raw))
-            self.sum_notional += price_raw * qty_raw
+            tick = self.tick
+            ticks = price_raw // tick
+            if ticks * tick != price_raw:
+                self._to_raw_units()
+                ticks = price_raw
+            notional = ticks * qty_raw
+            self.trades.append((time_ms, notional, qty_raw))
+            self.sum_notional += notional
             self.sum_qty += qty_raw
 
-    def ratio(self, now_ms: int) -> Ratio | None:
-        """Return the reference price at `now_ms` as a fraction, or None without trades."""
+    def _to_raw_units(self) -> None:
+        tick = self.tick
+        self.trades = deque([(t, notional * tick, qty) for t, notional, qty in self.trades])
+        self.sum_notional *= tick
+        self.tick = 1
+
+    def expire(self, now_ms: int) -> None:
+        """Drop the trades that left the window by `now_ms`."""
         trades, start = self.trades, now_ms - self.window_ms
         while trades and trades[0][0] < start:
             _, notional, qty = trades.popleft()
             self.sum_notional -= notional
             self.sum_qty -= qty
             self.version += 1
+
+    def ratio(self, now_ms: int) -> Ratio | None:
+        """Return the reference price at `now_ms` as a fraction, or None without trades."""
+        self.expire(now_ms)
         if self.sum_qty:
-            return self.sum_notional, self.sum_qty
+            return self.sum_notional * self.tick, self.sum_qty
         last = self.last_price_raw
         return None if last is None else (last, 1)
 
@@ -105,8 +135,9 @@ class PriceBand:
 
     def admits(self, price: int, average: AveragePrice, now_ms: int) -> bool:
         """True if `price` is within the band around `average`'s reference at `now_ms`."""
-        ratio = average.ratio(now_ms)
+        average.expire(now_ms)
         if average.version != self.version:
+            ratio = average.ratio(now_ms)
             self.version = average.version
             self.unbounded = ratio is None
             if ratio is not None:
@@ -166,7 +197,8 @@ class FilterRules:
         self.notional_max_raw = to_raw(nt.max_notional, nd) or 0 if nt else 0
         pp, ps = spec.percent_price, spec.percent_price_by_side
         windows = {f.avg_price_mins for f in (pp, ps, mn, nt) if f is not None}
-        self.averages = {mins: AveragePrice(mins) for mins in windows or {5}}
+        tick = spec.raw.tick or 1
+        self.averages = {mins: AveragePrice(mins, tick) for mins in windows or {5}}
         self._all_averages = tuple(self.averages.values())
         self._pp_average = self.averages[pp.avg_price_mins] if pp is not None else None
         self._pp_band = (
@@ -224,6 +256,13 @@ class FilterRules:
                 else None,
             )
             if row is not None
+        )
+        # The same bounds in whole ticks for a limit order's notional (price = ticks * tick):
+        # ticks * qty < ceil(low / tick) and ticks * qty > floor(high / tick), products that stay
+        # within machine words where price * qty does not.
+        self._tick = raw.tick or 1
+        self._notional_ticks = tuple(
+            [(ceil_div(row[2], self._tick), row[3] // self._tick) for row in self._notionals]
         )
 
     def record_trade(self, time_ms: int, price_raw: int, qty_raw: int) -> None:
@@ -298,7 +337,9 @@ class FilterRules:
             )
             if not low <= order.trailing_delta <= high:
                 return FilterType.TRAILING_DELTA
-        for kind, mins, low, high, market_low, market_high in self._notionals:
+        tick = self._tick
+        ticks = price // tick
+        for at, (kind, mins, low, high, market_low, market_high) in enumerate(self._notionals):
             check_low = not is_market or market_low
             check_high = not is_market or market_high
             if not (check_low or check_high) or unpriced:
@@ -306,11 +347,12 @@ class FilterRules:
             if order.is_quote_order:
                 num, den = order.orig_quote_raw * self.quote_scale, 1
             elif not is_market:
-                # price * qty against the bounds without the product (it outgrows machine
-                # words): price * qty < low <=> qty < ceil(low / price), and > high likewise.
-                if (check_low and low and (not price or qty < ceil_div(low, price))) or (
-                    check_high and high and price and qty > high // price
-                ):
+                if ticks * tick == price:  # on the tick grid (PRICE_FILTER checked it)
+                    low_ticks, high_ticks = self._notional_ticks[at]
+                    num, low, high = ticks * qty, low_ticks, high_ticks
+                else:
+                    num = price * qty
+                if (check_low and low and num < low) or (check_high and high and num > high):
                     return kind
                 continue
             else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from math import gcd
 from typing import Any, Final
 
 from localspot.domain.accounts import (
@@ -32,7 +33,7 @@ from localspot.domain.accounts import (
     Ledger,
 )
 from localspot.domain.book import OrderBook
-from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus, SymbolStatus
+from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus, OrderType, SymbolStatus
 from localspot.domain.events import Event, OrderExpired
 from localspot.domain.filters import FilterRules
 from localspot.domain.numbers import unit
@@ -42,6 +43,7 @@ from localspot.domain.symbols import SymbolSpec
 
 _EXPIRED_IN_MATCH: Final = OrderStatus.EXPIRED_IN_MATCH
 _PRICE_CACHE_SIZE: Final = 4096
+_STOPS: Final = frozenset(t for t in OrderType if t.is_stop)
 
 FeeRates = list[int]
 """Commission rates as fractions, flat: numerator at 4 * is_maker + 2 * is_buyer, then the
@@ -94,6 +96,13 @@ class MarketState:
         nd, qd = spec.notional_decimals, spec.quote_decimals
         self.quote_mul = 10 ** (qd - nd) if qd > nd else 1
         self.quote_div = 10 ** (nd - qd) if nd >= qd else 1
+        # A price on the tick grid is ticks * tick, and its quote ticks * qty * tick_mul //
+        # tick_div: the same value from products that stay within machine words (price_raw *
+        # qty_raw outgrows them, which compiled code handles on a slow path).
+        self.tick_raw: int = spec.raw.tick or 1
+        shared = gcd(self.tick_raw * self.quote_mul, self.quote_div)
+        self.tick_mul = self.tick_raw * self.quote_mul // shared
+        self.tick_div = self.quote_div // shared
         self.qd, self.pd, self.ad = spec.qty_decimals, spec.price_decimals, qd
         # Decimal(raw) * unit == from_raw(raw, decimals), with the same exponent.
         self.qty_unit, self.price_unit, self.quote_unit = unit(self.qd), unit(self.pd), unit(qd)
@@ -120,7 +129,24 @@ class MarketState:
 
     def quote_of(self, price_raw: int, qty_raw: int) -> int:
         """Quote amount (raw, truncated) of `qty_raw` at `price_raw`."""
+        ticks = price_raw // self.tick_raw
+        if ticks * self.tick_raw == price_raw:
+            return ticks * (qty_raw * self.tick_mul) // self.tick_div
         return price_raw * qty_raw * self.quote_mul // self.quote_div
+
+    def base_balance(self, qty_raw: int) -> int:
+        """A raw quantity as a raw balance amount (accounts.py)."""
+        factor = self.base_factor
+        return qty_raw if factor == 1 else qty_raw * factor
+
+    def quote_balance(self, quote_raw: int) -> int:
+        """A raw quote amount as a raw balance amount.
+
+        The factor is usually 1, and compiled code multiplies in machine words only operands
+        below 2**30, which quote amounts in units of 1E-8 rarely are: the product is skipped.
+        """
+        factor = self.quote_factor
+        return quote_raw if factor == 1 else quote_raw * factor
 
     def affordable(self, price_raw: int, quote_raw: int, cap: int) -> int:
         """Largest lot-step multiple <= cap whose quote at `price_raw` is <= quote_raw."""
@@ -186,11 +212,8 @@ class MarketState:
         if order.is_buy:
             if not order.price_raw:
                 return
-            required = (
-                order.price_raw
-                * (order.qty_raw - order.executed_raw - order.prevented_raw)
-                * self.quote_mul
-                // self.quote_div
+            required = self.quote_of(
+                order.price_raw, order.qty_raw - order.executed_raw - order.prevented_raw
             )
         else:
             required = order.qty_raw - order.executed_raw - order.prevented_raw
@@ -201,7 +224,9 @@ class MarketState:
 
     def _unlock(self, order: Order, amount_raw: int) -> None:
         if amount_raw:
-            amount = amount_raw * (self.quote_factor if order.is_buy else self.base_factor)
+            amount = (
+                self.quote_balance(amount_raw) if order.is_buy else self.base_balance(amount_raw)
+            )
             balance = self._balance(order)
             balance.locked_raw -= amount
             balance.free_raw += amount
@@ -217,7 +242,7 @@ class MarketState:
             return
         if not by_account:
             del self.open_by_account[account_id]
-        if order.type.is_stop:
+        if order.type in _STOPS:
             self.open_algo[account_id] -= 1
         if order.iceberg_raw:
             self.open_iceberg[account_id] -= 1

@@ -91,7 +91,7 @@ class Matching(SelfTradePrevention):
     def _match(self, taker: Order, now_ms: int, events: list[Event]) -> None:
         is_buy = taker.is_buy
         opposite = self.book.asks if is_buy else self.book.bids
-        keys, levels, sign = opposite.keys, opposite.levels, opposite.sign
+        keys, levels = opposite.keys, opposite.levels
         limit = 0 if taker.type in MARKET_LIKE else taker.price_raw
         spend_lock = is_buy and not limit
         stp_on = taker.stp_mode is not _STP_NONE
@@ -100,7 +100,7 @@ class Matching(SelfTradePrevention):
             remaining = taker.qty_raw - taker.executed_raw - taker.prevented_raw
             if remaining <= 0 or not keys:
                 return
-            level = levels[keys[-1] * sign]
+            level = levels[-keys[-1] if is_buy else keys[-1]]  # asks' keys are negated
             price = level.price_raw
             if limit and (price > limit if is_buy else price < limit):
                 return
@@ -131,12 +131,12 @@ class Matching(SelfTradePrevention):
         events: list[Event],
     ) -> None:
         price = level.price_raw
-        quote = price * qty * self.quote_mul // self.quote_div
+        quote = self.quote_of(price, qty)
         taker_buys = taker.is_buy
         buyer, seller = (taker, maker) if taker_buys else (maker, taker)
         buyer_account = self.account_by_id[buyer.account_id]
         seller_account = self.account_by_id[seller.account_id]
-        qty_b, quote_b = qty * self.base_factor, quote * self.quote_factor  # balance units
+        qty_b, quote_b = self.base_balance(qty), self.quote_balance(quote)
         buyer_fee = self._fee(buyer_account, not taker_buys, True, qty_b)
         seller_fee = self._fee(seller_account, taker_buys, False, quote_b)
         # Ledger.spend_locked(buyer, quote), spend_locked(seller, base),

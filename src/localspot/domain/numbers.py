@@ -55,7 +55,7 @@ def unit(decimals: int) -> Decimal:
 def to_raw(value: Decimal, decimals: int) -> int | None:
     """Return `value * 10**decimals` as an int, or None if that is not a whole number."""
     # Multiplying by 1E+d is scaleb(d) (same coefficient, exponent and context rounding) and
-    # measures faster.
+    # measures faster. (`as_integer_ratio` measured no fewer instructions, compiled.)
     scaled = value * unit(-decimals)
     raw = int(scaled)
     return raw if raw == scaled else None

@@ -35,27 +35,15 @@ from localspot.domain.orders import Order
 from localspot.domain.stop_orders import StopOrders
 
 _REQUIRED: Final = {
-    OrderType.LIMIT: (
-        ("timeInForce", "time_in_force"),
-        ("price", "price"),
-        ("quantity", "quantity"),
-    ),
-    OrderType.LIMIT_MAKER: (("price", "price"), ("quantity", "quantity")),
-    OrderType.MARKET: (),
-    OrderType.STOP_LOSS: (("quantity", "quantity"),),
-    OrderType.STOP_LOSS_LIMIT: (
-        ("timeInForce", "time_in_force"),
-        ("price", "price"),
-        ("quantity", "quantity"),
-    ),
-    OrderType.TAKE_PROFIT: (("quantity", "quantity"),),
-    OrderType.TAKE_PROFIT_LIMIT: (
-        ("timeInForce", "time_in_force"),
-        ("price", "price"),
-        ("quantity", "quantity"),
-    ),
+    OrderType.LIMIT: (True, True, True),
+    OrderType.LIMIT_MAKER: (False, True, True),
+    OrderType.MARKET: (False, False, False),
+    OrderType.STOP_LOSS: (False, False, True),
+    OrderType.STOP_LOSS_LIMIT: (True, True, True),
+    OrderType.TAKE_PROFIT: (False, False, True),
+    OrderType.TAKE_PROFIT_LIMIT: (True, True, True),
 }
-"""Mandatory parameters per type: (wire name for the -1102 message, PlaceOrder field)."""
+"""Mandatory parameters per type: (timeInForce, price, quantity), checked in that order (-1102)."""
 
 _OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 _STOPS: Final = frozenset(t for t in OrderType if t.is_stop)
@@ -153,11 +141,14 @@ class Placing(StopOrders):
             return rejected
         if cmd.stp_mode is not None and cmd.stp_mode not in spec.allowed_stp_modes:
             return rj.STP_MODE_NOT_ALLOWED
-        is_pegged = cmd.peg_price_type is not None
-        for param, field in _REQUIRED[order_type]:
-            # web-socket-api.md, pegged orders notes: with `pegPriceType`, `price` is optional.
-            if getattr(cmd, field) is None and not (is_pegged and field == "price"):
-                return rj.mandatory(param)
+        needs_tif, needs_price, needs_qty = _REQUIRED[order_type]
+        if needs_tif and cmd.time_in_force is None:
+            return rj.mandatory("timeInForce")
+        # web-socket-api.md, pegged orders notes: with `pegPriceType`, `price` is optional.
+        if needs_price and cmd.price is None and cmd.peg_price_type is None:
+            return rj.mandatory("price")
+        if needs_qty and cmd.quantity is None:
+            return rj.mandatory("quantity")
         if order_type is OrderType.MARKET and cmd.quantity is None and cmd.quote_order_qty is None:
             return rj.mandatory("quantity")
         if order_type in _STOPS and cmd.stop_price is None and cmd.trailing_delta is None:
@@ -306,17 +297,17 @@ class Placing(StopOrders):
     def _lock_for(self, order: Order, account: Account) -> bool:
         if not order.is_buy:
             amount = order.qty_raw
-            asset, amount_b = self.base_asset, amount * self.base_factor
+            asset, amount_b = self.base_asset, self.base_balance(amount)
         else:
             if order.price_raw:
-                amount = order.price_raw * order.qty_raw * self.quote_mul // self.quote_div
+                amount = self.quote_of(order.price_raw, order.qty_raw)
             elif order.is_quote_order:
                 amount = order.orig_quote_raw
             elif order.type is OrderType.MARKET:
                 amount = self._sweep(order, order.qty_raw, None)[1]
             else:
                 amount = 0  # STOP_LOSS/TAKE_PROFIT BUY: funds are taken at trigger time
-            asset, amount_b = self.quote_asset, amount * self.quote_factor
+            asset, amount_b = self.quote_asset, self.quote_balance(amount)
         # Ledger.lock, written out.
         balance = account.balances.get(asset)
         if balance is None or balance.free_raw < amount_b:

@@ -62,7 +62,7 @@ class StopOrders(Matching):
             if extra < 0:
                 self._unlock(order, -extra)
             elif extra and not self.ledger.lock(
-                self._account(order.account_id), self.quote_asset, extra * self.quote_factor
+                self._account(order.account_id), self.quote_asset, self.quote_balance(extra)
             ):
                 reason = ExpiryReason.REJECTED
                 self._expire(order, OrderStatus.EXPIRED, reason, 0, now_ms, events)
@@ -77,5 +77,5 @@ class StopOrders(Matching):
         balance = account.balances.get(self.quote_asset)
         free = balance.free_raw // self.quote_factor if balance is not None else 0
         amount = min(cost, free)
-        if self.ledger.lock(account, self.quote_asset, amount * self.quote_factor):
+        if self.ledger.lock(account, self.quote_asset, self.quote_balance(amount)):
             order.locked_raw += amount

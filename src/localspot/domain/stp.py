@@ -114,7 +114,7 @@ class SelfTradePrevention(MarketState):
             self._account(buyer.account_id),
             self._account(seller.account_id),
         )
-        qty_b, quote_b = qty_raw * self.base_factor, quote * self.quote_factor
+        qty_b, quote_b = self.base_balance(qty_raw), self.quote_balance(quote)
         base, quote_asset, ledger = self.base_asset, self.quote_asset, self.ledger
         ledger.spend_locked(buyer_account, quote_asset, quote_b)
         ledger.spend_locked(seller_account, base, qty_b)
