@@ -8,10 +8,12 @@ from localspot.domain.enums import CancelRestrictions, OrderStatus, OrderType, S
 from localspot.domain.events import (
     BalancesUpdated,
     CommandRejected,
+    OrderAccepted,
     OrderAmended,
     OrderCanceled,
     TradeExecuted,
 )
+from localspot.domain.orders import generated_client_id, generated_seq
 
 
 def test_cancel_by_order_id_unlocks_and_renames() -> None:
@@ -249,3 +251,39 @@ def test_check_reports_what_place_would_reject() -> None:
         h.engine.check(PlaceOrder(a, "NOPE", Side.BUY, OrderType.MARKET, None, D(1)), h.now)
         == rj.BAD_SYMBOL
     )
+
+
+def test_generated_client_ids_are_the_counter_bijection() -> None:
+    # Journals replay to the same ids only if the generator never changes: pin its first ids.
+    h = Harness()
+    a = h.account()
+    ids = [placed(h.place(a, "BUY", "1", "100")).client_order_id for _ in range(3)]
+    assert ids == ["4a7c15f39cc0605cedc835", "94f82be73980c0b9db906a", "df7441dad6412116c9589f"]
+    # A cancel without a new id takes the next one.
+    events = h.apply(CancelOrder(a, "BTCUSDT", order_id=1))
+    assert first(events, OrderCanceled).order.client_order_id == generated_client_id(4)
+
+
+def test_an_order_is_found_and_guarded_by_its_generated_client_id() -> None:
+    h = Harness()
+    a, b = h.account(), h.account()
+    order = placed(h.place(a, "BUY", "1", "100"))
+    generated = order.client_order_id
+    assert h.engine.order(a, "BTCUSDT", client_order_id=generated) is order
+    assert h.engine.order(b, "BTCUSDT", client_order_id=generated) is None  # another account
+    assert h.engine.order(a, "BTCUSDT", client_order_id=generated.upper()) is None
+    # The same id chosen by the user is a duplicate while the order is open...
+    assert h.place(a, "BUY", "1", "100", client_order_id=generated) == [rj.DUPLICATE_ORDER]
+    assert isinstance(h.place(b, "BUY", "1", "100", client_order_id=generated)[0], OrderAccepted)
+    events = h.apply(CancelOrder(a, "BTCUSDT", orig_client_order_id=generated))
+    assert first(events, OrderCanceled).orig_client_order_id == generated
+    # ...and free once the cancel gave the order a new one.
+    assert h.engine.order(a, "BTCUSDT", client_order_id=generated) is None
+    assert placed(h.place(a, "BUY", "1", "100", client_order_id=generated)).order_id == 3
+
+
+def test_generated_seq_reads_only_what_the_generator_writes() -> None:
+    assert [generated_seq(generated_client_id(n)) for n in (1, 2, 10**20)] == [1, 2, 10**20]
+    for text in ("4A7C15F39CC0605CEDC835", "4a7c15f39cc0605cedc83", "-a7c15f39cc0605cedc835"):
+        assert generated_seq(text) is None
+    assert generated_seq("4a7c_5f39cc0605cedc835") is None

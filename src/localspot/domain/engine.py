@@ -73,8 +73,6 @@ from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
 _INSUFFICIENT: Final = (-2010, "Account has insufficient balance for requested action.")
-_CLIENT_ID_MULTIPLIER: Final = 0x9E3779B97F4A7C15F39CC0605CEDC835
-_CLIENT_ID_MASK: Final = (1 << 88) - 1
 
 
 class Engine:
@@ -107,7 +105,7 @@ class Engine:
         """Start trading `spec` (replacing nothing: a symbol is added once)."""
         if spec.symbol not in self.markets:
             self.markets[spec.symbol] = Market(
-                spec, self.accounts, self.ledger, self._new_client_id
+                spec, self.accounts, self.ledger, self._new_client_seq
             )
 
     def apply(self, command: Command, now_ms: int) -> list[Event]:
@@ -117,13 +115,10 @@ class Engine:
             raise TypeError(f"unknown command {command!r}")
         return handler(command, now_ms)
 
-    def _new_client_id(self) -> str:
-        # 22 characters like Binance's generated ids, unique and replayable (a bijection of a
-        # counter), not random.
-        # printf-style: mypyc makes an f-string with a format spec into `str.format`, which parses
-        # its template on every call (twice the cost).
+    def _new_client_seq(self) -> int:
+        # Generated client order ids are numbered engine-wide (orders.generated_client_id).
         self._client_id_counter += 1
-        return "%022x" % ((self._client_id_counter * _CLIENT_ID_MULTIPLIER) & _CLIENT_ID_MASK)
+        return self._client_id_counter
 
     # -- accounts --------------------------------------------------------------------------
 

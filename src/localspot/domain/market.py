@@ -63,7 +63,7 @@ class Market(Placing):
                 return None
             return order
         if client_order_id is not None:
-            return self.client_ids.get((account_id, client_order_id))
+            return self.order_by_client_id(account_id, client_order_id)
         return None
 
     def cancel(self, cmd: CancelOrder, account: Account, now_ms: int) -> list[Event]:
@@ -109,7 +109,7 @@ class Market(Placing):
         self, order: Order, new_client_id: str | None, now_ms: int, events: list[Event]
     ) -> None:
         orig_client_id = order.client_order_id
-        self._rename(order, new_client_id or self.new_client_id())
+        self._rename(order, new_client_id)
         order.status = OrderStatus.CANCELED
         order.update_time_ms = now_ms
         if order.in_book:
@@ -154,7 +154,7 @@ class Market(Placing):
         self, order: Order, new_raw: int, new_client_id: str | None, now_ms: int
     ) -> list[Event]:
         orig_client_id, orig_qty = order.client_order_id, order.orig_qty
-        self._rename(order, new_client_id or self.new_client_id())
+        self._rename(order, new_client_id)
         order.qty_raw = new_raw
         order.amend_count += 1
         order.update_time_ms = now_ms

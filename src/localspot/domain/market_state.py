@@ -37,7 +37,7 @@ from localspot.domain.enums import ExecutionType, ExpiryReason, OrderStatus, Ord
 from localspot.domain.events import Event, OrderExpired
 from localspot.domain.filters import FilterRules
 from localspot.domain.numbers import unit
-from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade
+from localspot.domain.orders import Amendment, Order, PreventedMatch, Trade, generated_seq
 from localspot.domain.pickling import Reduced, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
@@ -54,7 +54,7 @@ class MarketState:
     """State of one symbol, and the balance moves of one order."""
 
     def __reduce__(self) -> Reduced:
-        return reduce_with(self, (self.spec, Accounts(), Ledger(Accounts()), str))
+        return reduce_with(self, (self.spec, Accounts(), Ledger(Accounts()), int))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         restore(self, state)
@@ -64,13 +64,13 @@ class MarketState:
         spec: SymbolSpec,
         accounts: Accounts,
         ledger: Ledger,
-        new_client_id: Callable[[], str],
+        new_client_seq: Callable[[], int],
     ) -> None:
         self.spec = spec
         self.accounts = accounts
         self.account_by_id = accounts.by_id
         self.ledger = ledger
-        self.new_client_id = new_client_id
+        self.new_client_seq = new_client_seq
         self.book = OrderBook()
         self.rules = FilterRules(spec)
         self.next_order_id = 1
@@ -83,7 +83,8 @@ class MarketState:
         self.open_algo: dict[int, int] = {}
         self.open_iceberg: dict[int, int] = {}
         self.permitted: dict[tuple[str, ...], bool] = {}
-        self.client_ids: dict[tuple[int, str], Order] = {}
+        self.client_ids: dict[tuple[int, str], Order] = {}  # user-chosen client order ids
+        self.generated_ids: dict[int, Order] = {}  # by generated id's counter value
         self.trades: list[Trade] = []
         # Per account, its trades as 2 * (index in `trades`) + (1 if it bought else 0);
         # engine.my_trades builds the AccountTrade views on demand.
@@ -282,9 +283,29 @@ class MarketState:
             )
         )
 
-    def _rename(self, order: Order, new_client_id: str) -> None:
-        key = (order.account_id, order.client_order_id)
-        if self.client_ids.get(key) is order:
-            del self.client_ids[key]
-        order.client_order_id = new_client_id
-        self.client_ids[(order.account_id, new_client_id)] = order
+    def order_by_client_id(self, account_id: int, client_order_id: str) -> Order | None:
+        """The account's order whose client order id is (now) `client_order_id`, or None."""
+        found = self.client_ids.get((account_id, client_order_id))
+        if found is None:
+            seq = generated_seq(client_order_id)
+            if seq is not None:
+                found = self.generated_ids.get(seq)
+                if found is not None and (
+                    found.account_id != account_id or found.client_id_seq != seq
+                ):
+                    found = None
+        return found
+
+    def _rename(self, order: Order, new_client_id: str | None) -> None:
+        """Give the order a new client order id: `new_client_id`, or a generated one."""
+        if not order.client_id_seq:
+            key = (order.account_id, order.client_order_id)
+            if self.client_ids.get(key) is order:
+                del self.client_ids[key]
+        if new_client_id:
+            order.client_order_id = new_client_id
+            self.client_ids[(order.account_id, new_client_id)] = order
+        else:
+            seq = self.new_client_seq()
+            order.set_generated_client_id(seq)
+            self.generated_ids[seq] = order

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -31,15 +31,46 @@ from localspot.domain.numbers import from_raw
 from localspot.domain.pickling import ByFields, Reduced, by_fields, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
+_CLIENT_ID_MULTIPLIER: Final = 0x9E3779B97F4A7C15F39CC0605CEDC835
+_CLIENT_ID_MASK: Final = (1 << 88) - 1
+_CLIENT_ID_INVERSE: Final = pow(_CLIENT_ID_MULTIPLIER, -1, 1 << 88)
+
+
+def generated_client_id(seq: int) -> str:
+    """The client order id generated for the engine's `seq`-th order or cancel sent without one.
+
+    22 hex characters like Binance's generated ids, unique and replayable (a bijection of the
+    counter), not random.
+    """
+    return "%022x" % ((seq * _CLIENT_ID_MULTIPLIER) & _CLIENT_ID_MASK)
+
+
+def generated_seq(client_order_id: str) -> int | None:
+    """The `seq` that `generated_client_id` turns into `client_order_id`, or None if none does."""
+    if len(client_order_id) != 22:
+        return None
+    try:
+        value = int(client_order_id, 16)
+    except ValueError:
+        return None
+    if value < 0 or format(value, "022x") != client_order_id:  # upper case, signs, "_"
+        return None
+    return (value * _CLIENT_ID_INVERSE) & _CLIENT_ID_MASK
+
 
 @mypyc_attr(acyclic=True)
 class Order:
-    """One order: what was asked for, and where it stands now."""
+    """One order: what was asked for, and where it stands now.
+
+    A generated client order id is kept as its counter value (`client_id_seq`, 0 for an id the
+    user chose) and made into text when first read: most are never read.
+    """
 
     __slots__ = (
+        "_client_order_id",
         "account_id",
         "amend_count",
-        "client_order_id",
+        "client_id_seq",
         "cum_quote_raw",
         "executed_raw",
         "expiry_reason",
@@ -114,7 +145,8 @@ class Order:
     ) -> None:
         self.spec = spec
         self.order_id = order_id
-        self.client_order_id = client_order_id
+        self._client_order_id = client_order_id
+        self.client_id_seq = 0
         self.account_id = account_id
         self.trade_group_id = trade_group_id
         self.side = side
@@ -160,6 +192,23 @@ class Order:
             f"Order({self.spec.symbol} #{self.order_id} {self.side} {self.type} "
             f"{self.price} x {self.orig_qty} {self.status} exec={self.executed_qty})"
         )
+
+    @property
+    def client_order_id(self) -> str:
+        """The client order id, user-chosen or generated."""
+        if not self._client_order_id:
+            self._client_order_id = generated_client_id(self.client_id_seq)
+        return self._client_order_id
+
+    @client_order_id.setter
+    def client_order_id(self, value: str) -> None:
+        self._client_order_id = value
+        self.client_id_seq = 0
+
+    def set_generated_client_id(self, seq: int) -> None:
+        """Give the order the `seq`-th generated client order id."""
+        self._client_order_id = ""
+        self.client_id_seq = seq
 
     @property
     def symbol(self) -> str:

@@ -198,7 +198,7 @@ class Placing(StopOrders):
         order = Order(
             self.spec,
             0,
-            cmd.client_order_id or self.new_client_id(),
+            cmd.client_order_id or "",
             account.account_id,
             cmd.side,
             order_type,
@@ -216,6 +216,8 @@ class Placing(StopOrders):
             cmd.strategy_id,
             cmd.strategy_type,
         )
+        if not cmd.client_order_id:
+            order.set_generated_client_id(self.new_client_seq())
         if cmd.peg_price_type is None:
             return order
         order.peg_price_type = cmd.peg_price_type
@@ -254,9 +256,10 @@ class Placing(StopOrders):
             return rj.PRICE_QTY_ZERO
         if order.iceberg_raw and order.iceberg_raw >= order.qty_raw:
             return rj.ICEBERG_EXCEEDS_QTY
-        previous = self.client_ids.get((order.account_id, order.client_order_id))
-        if previous is not None and previous.status in _OPEN:
-            return rj.DUPLICATE_ORDER
+        if not order.client_id_seq:  # a generated id is new by construction
+            previous = self.order_by_client_id(order.account_id, order.client_order_id)
+            if previous is not None and previous.status in _OPEN:
+                return rj.DUPLICATE_ORDER
         if order_type in _STOPS:
             last = self.last_price_raw
             if (
@@ -327,7 +330,10 @@ class Placing(StopOrders):
         if history is None:
             history = self.orders_by_account[account_id] = []
         history.append(order)
-        self.client_ids[(account_id, order.client_order_id)] = order
+        if order.client_id_seq:
+            self.generated_ids[order.client_id_seq] = order
+        else:
+            self.client_ids[(account_id, order.client_order_id)] = order
         by_account = self.open_by_account.get(account_id)
         if by_account is None:
             by_account = self.open_by_account[account_id] = {}
