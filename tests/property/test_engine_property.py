@@ -169,7 +169,8 @@ class Run:
         if not self.placed:
             return None
         order_id = self.placed[action.pick % len(self.placed)]
-        order = self.engine.markets[SYMBOL].orders[order_id]
+        order = self.engine.markets[SYMBOL].order_by_id(order_id)
+        assert order is not None
         if isinstance(action, Cancel):
             return CancelOrder(order.account_id, SYMBOL, order_id=order_id)
         new_qty = order.orig_qty - Decimal(action.lots_less) / 1000
@@ -251,7 +252,7 @@ def snapshot(engine: Engine) -> Any:
             o.priority,
             o.update_time_ms,
         )
-        for o in market.orders.values()
+        for o in market.orders
     ]
     return accounts, orders, market.trades, market.prevented, engine_levels(engine)
 
@@ -279,7 +280,9 @@ def step(run: Run, action: Any, compare_naive: bool) -> None:
             )
         else:
             assert accepted
-            assert run.engine.markets[SYMBOL].orders[accepted[0]].pegged_price == expected_peg
+            pegged = run.engine.markets[SYMBOL].order_by_id(accepted[0])
+            assert pegged is not None
+            assert pegged.pegged_price == expected_peg
     if compare_naive:
         naive_fills: list[Any] = []
         if isinstance(action, PegPlace) and accepted:
@@ -297,7 +300,8 @@ def step(run: Run, action: Any, compare_naive: bool) -> None:
         elif isinstance(command, CancelOrder):
             run.naive.cancel(command.order_id)
         elif isinstance(command, AmendOrder) and any(isinstance(e, OrderAmended) for e in events):
-            order = run.engine.markets[SYMBOL].orders[command.order_id]
+            order = run.engine.markets[SYMBOL].order_by_id(command.order_id)
+            assert order is not None
             run.naive.reduce(command.order_id, order.remaining_qty if order.is_open else Decimal(0))
         assert fills == naive_fills
         assert engine_levels(run.engine) == run.naive.levels()

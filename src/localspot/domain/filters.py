@@ -28,7 +28,6 @@ from localspot.domain.symbols import LotSize, RawLimits, SymbolSpec, multiplier_
 Ratio = tuple[int, int]
 """A raw price as an exact fraction (numerator, denominator)."""
 
-_MARKET_LIKE: Final = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
 # filters.md, TRAILING_DELTA: these trigger on a price rise ("above" bounds apply).
 _ABOVE: Final = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
 _PRICED: Final = frozenset(t for t in OrderType if t.has_limit_price)
@@ -141,7 +140,10 @@ class PriceBand:
             self.version = average.version
             self.unbounded = ratio is None
             if ratio is not None:
-                (num, den), (up_num, up_den), (down_num, down_den) = ratio, self.up, self.down
+                # Unpacked one by one: compiled, a nested unpacking iterates generically.
+                num, den = ratio
+                up_num, up_den = self.up
+                down_num, down_den = self.down
                 self.low = ceil_div(num * down_num, den * down_den)
                 self.high = num * up_num // (den * up_den)
         return self.unbounded or self.low <= price <= self.high
@@ -282,7 +284,7 @@ class FilterRules:
         price = order.price_raw
         # A pegged stop-limit order sent without `price` has none until it triggers (pegs.py).
         unpriced = not price and order.peg_price_type is not None
-        has_limit_price = order_type in _PRICED and not unpriced
+        has_limit_price = order.has_limit_price and not unpriced
         if price and has_limit_price:
             pp_average, pp_band = self._pp_average, self._pp_band
             if (
@@ -309,7 +311,7 @@ class FilterRules:
                 return FilterType.PRICE_FILTER
         qty = order.qty_raw
         iceberg = order.iceberg_raw
-        is_market = order_type in _MARKET_LIKE
+        is_market = order.is_market_like
         if not order.is_quote_order:
             lot = self._lot
             # Bounds unpacked, not `*lot`: compiled, a starred call goes through the generic
@@ -371,7 +373,7 @@ class FilterRules:
         if spec.max_num_orders is not None and counts.orders >= spec.max_num_orders:
             return FilterType.MAX_NUM_ORDERS
         algo, iceberg = spec.max_num_algo_orders, spec.max_num_iceberg_orders
-        if algo is not None and order.type in _STOPS and counts.algo_orders >= algo:
+        if algo is not None and order.is_stop and counts.algo_orders >= algo:
             return FilterType.MAX_NUM_ALGO_ORDERS
         if order.iceberg_raw and iceberg is not None and counts.iceberg_orders >= iceberg:
             return FilterType.MAX_NUM_ICEBERG_ORDERS

@@ -36,13 +36,12 @@ from localspot.domain.enums import (
 )
 from localspot.domain.events import Event, OrderAmended, OrderCanceled
 from localspot.domain.numbers import to_raw
-from localspot.domain.orders import Amendment, Order
+from localspot.domain.orders import Amendment, Order, is_open
 from localspot.domain.placing import Placing
 
 _FILLED: Final = OrderStatus.FILLED
 _PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
 _NEW: Final = OrderStatus.NEW
-_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 _CANCELABLE: Final = frozenset({SymbolStatus.TRADING, SymbolStatus.CANCEL_ONLY})
 
 
@@ -56,7 +55,7 @@ class Market(Placing):
     ) -> Order | None:
         """Find an account's order by id and/or client order id (both must agree)."""
         if order_id is not None:
-            order = self.orders.get(order_id)
+            order = self.order_by_id(order_id)
             if order is None or order.account_id != account_id:
                 return None
             if client_order_id is not None and order.client_order_id != client_order_id:
@@ -76,7 +75,7 @@ class Market(Placing):
         if order_id is None and client_order_id is None:
             return [rj.CANCEL_INVALID]
         order = self.find(account.account_id, order_id, client_order_id)
-        if order is None or order.status not in _OPEN:
+        if order is None or not is_open(order.status):
             return [rj.CANCEL_UNKNOWN_ORDER]
         restriction = cmd.cancel_restrictions
         if restriction is not None and (

@@ -77,7 +77,7 @@ class MarketState:
         self.next_trade_id = 1
         self.next_prevented_match_id = 0
         self.next_execution_id = 1
-        self.orders: dict[int, Order] = {}
+        self.orders: list[Order] = []  # by orderId: orders[order_id - 1]
         self.orders_by_account: dict[int, list[Order]] = {}  # each by orderId (allOrders)
         self.open_by_account: dict[int, dict[int, Order]] = {}
         self.open_algo: dict[int, int] = {}
@@ -243,7 +243,7 @@ class MarketState:
             return
         if not by_account:
             del self.open_by_account[account_id]
-        if order.type in _STOPS:
+        if order.is_stop:
             self.open_algo[account_id] -= 1
         if order.iceberg_raw:
             self.open_iceberg[account_id] -= 1
@@ -282,6 +282,11 @@ class MarketState:
                 now_ms,
             )
         )
+
+    def order_by_id(self, order_id: int) -> Order | None:
+        """The order with this orderId (any account, open or not), or None."""
+        orders = self.orders
+        return orders[order_id - 1] if 0 < order_id <= len(orders) else None
 
     def order_by_client_id(self, account_id: int, client_order_id: str) -> Order | None:
         """The account's order whose client order id is (now) `client_order_id`, or None."""

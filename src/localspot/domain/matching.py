@@ -26,13 +26,9 @@ from localspot.domain.book import PriceLevel
 from localspot.domain.enums import ExpiryReason, OrderStatus, OrderType, StpMode, TimeInForce
 from localspot.domain.events import Event, TradeExecuted
 from localspot.domain.numbers import ZERO
-from localspot.domain.orders import Order, Trade
+from localspot.domain.orders import Order, Trade, is_open
 from localspot.domain.stp import SelfTradePrevention, effective_mode, is_self_trade
 
-MARKET_LIKE: Final = frozenset({OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT})
-"""Types that execute at market: valued at the reference price, their remainder expires."""
-
-_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 _FILLED: Final = OrderStatus.FILLED
 _PARTIAL: Final = OrderStatus.PARTIALLY_FILLED
 _GTC: Final = TimeInForce.GTC
@@ -51,9 +47,9 @@ class Matching(SelfTradePrevention):
         order_type = order.type
         if order_type is not OrderType.LIMIT_MAKER:
             self._match(order, now_ms, events)
-        if order.status not in _OPEN:
+        if not is_open(order.status):
             return
-        if order_type in MARKET_LIKE:
+        if order.is_market_like:
             reason = ExpiryReason.INSUFFICIENT_LIQUIDITY
             self._expire(order, OrderStatus.EXPIRED, reason, 0, now_ms, events)
         elif order.time_in_force is not _GTC:
@@ -92,7 +88,7 @@ class Matching(SelfTradePrevention):
         is_buy = taker.is_buy
         opposite = self.book.asks if is_buy else self.book.bids
         keys, levels = opposite.keys, opposite.levels
-        limit = 0 if taker.type in MARKET_LIKE else taker.price_raw
+        limit = 0 if taker.is_market_like else taker.price_raw
         spend_lock = is_buy and not limit
         stp_on = taker.stp_mode is not _STP_NONE
         taker_account_id, taker_group = taker.account_id, taker.trade_group_id

@@ -31,6 +31,21 @@ from localspot.domain.numbers import from_raw
 from localspot.domain.pickling import ByFields, Reduced, by_fields, reduce_with, restore
 from localspot.domain.symbols import SymbolSpec
 
+_STOP_TYPES: Final = frozenset(t for t in OrderType if t.is_stop)
+_PRICED_TYPES: Final = frozenset(t for t in OrderType if t.has_limit_price)
+_MARKET_LIKE_TYPES: Final = frozenset(
+    {OrderType.MARKET, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT}
+)
+_NEW: Final = OrderStatus.NEW
+_PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
+_PENDING_NEW: Final = OrderStatus.PENDING_NEW
+
+
+def is_open(status: OrderStatus) -> bool:
+    """True while an order in `status` can still trade or be canceled (identity tests, no hash)."""
+    return status is _NEW or status is _PARTIALLY_FILLED or status is _PENDING_NEW
+
+
 _CLIENT_ID_MULTIPLIER: Final = 0x9E3779B97F4A7C15F39CC0605CEDC835
 _CLIENT_ID_MASK: Final = (1 << 88) - 1
 _CLIENT_ID_INVERSE: Final = pow(_CLIENT_ID_MULTIPLIER, -1, 1 << 88)
@@ -74,10 +89,13 @@ class Order:
         "cum_quote_raw",
         "executed_raw",
         "expiry_reason",
+        "has_limit_price",
         "iceberg_raw",
         "in_book",
         "is_buy",
+        "is_market_like",
         "is_quote_order",
+        "is_stop",
         "is_working",
         "locked_raw",
         "order_id",
@@ -152,6 +170,10 @@ class Order:
         self.side = side
         self.is_buy = side is Side.BUY
         self.type = order_type
+        # What the type implies, looked up once: the engine asks on every step.
+        self.is_stop = order_type in _STOP_TYPES
+        self.has_limit_price = order_type in _PRICED_TYPES
+        self.is_market_like = order_type in _MARKET_LIKE_TYPES  # executes at market
         self.time_in_force = time_in_force
         self.price_raw = price_raw
         self.sent_price_raw = price_raw

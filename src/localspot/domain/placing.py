@@ -27,11 +27,11 @@ from localspot.domain import rejections as rj
 from localspot.domain.accounts import Account
 from localspot.domain.book import PriceLevel
 from localspot.domain.commands import PlaceOrder
-from localspot.domain.enums import FilterType, OrderStatus, OrderType, TimeInForce
+from localspot.domain.enums import FilterType, OrderType, TimeInForce
 from localspot.domain.events import CommandRejected, Event, OrderAccepted
 from localspot.domain.filters import OpenCounts
 from localspot.domain.numbers import to_raw
-from localspot.domain.orders import Order
+from localspot.domain.orders import Order, is_open
 from localspot.domain.stop_orders import StopOrders
 
 _REQUIRED: Final = {
@@ -45,7 +45,6 @@ _REQUIRED: Final = {
 }
 """Mandatory parameters per type: (timeInForce, price, quantity), checked in that order (-1102)."""
 
-_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 _STOPS: Final = frozenset(t for t in OrderType if t.is_stop)
 _PRICED: Final = frozenset(t for t in OrderType if t.has_limit_price)
 _GTC: Final = TimeInForce.GTC
@@ -79,7 +78,7 @@ class Placing(StopOrders):
         execution_id = self.next_execution_id
         self.next_execution_id = execution_id + 1
         events: list[Event] = [OrderAccepted(order, execution_id, now_ms)]
-        if order.type in _STOPS:
+        if order.is_stop:
             self._arm_stop(order, now_ms)
         else:
             self._work(order, now_ms, events)
@@ -222,7 +221,7 @@ class Placing(StopOrders):
             return order
         order.peg_price_type = cmd.peg_price_type
         order.peg_offset_value = cmd.peg_offset_value
-        if order_type in _STOPS:
+        if order.is_stop:
             return order  # pegged when triggered (stop_orders.py)
         pegged = pegs.peg_price(self.book, order)
         if pegged is None:
@@ -248,7 +247,7 @@ class Placing(StopOrders):
     def _check_engine(self, order: Order, account: Account) -> CommandRejected | None:
         order_type = order.type
         if (
-            order_type in _PRICED
+            order.has_limit_price
             and order.qty_raw
             and not order.price_raw
             and order.peg_price_type is None
@@ -258,9 +257,9 @@ class Placing(StopOrders):
             return rj.ICEBERG_EXCEEDS_QTY
         if not order.client_id_seq:  # a generated id is new by construction
             previous = self.order_by_client_id(order.account_id, order.client_order_id)
-            if previous is not None and previous.status in _OPEN:
+            if previous is not None and is_open(previous.status):
                 return rj.DUPLICATE_ORDER
-        if order_type in _STOPS:
+        if order.is_stop:
             last = self.last_price_raw
             if (
                 not order.trailing_delta
@@ -325,7 +324,7 @@ class Placing(StopOrders):
 
     def _register(self, order: Order) -> None:
         account_id = order.account_id
-        self.orders[order.order_id] = order
+        self.orders.append(order)  # order ids are handed out in order, from 1
         history = self.orders_by_account.get(account_id)
         if history is None:
             history = self.orders_by_account[account_id] = []
@@ -338,7 +337,7 @@ class Placing(StopOrders):
         if by_account is None:
             by_account = self.open_by_account[account_id] = {}
         by_account[order.order_id] = order
-        if order.type in _STOPS:
+        if order.is_stop:
             self.open_algo[account_id] = self.open_algo.get(account_id, 0) + 1
         if order.iceberg_raw:
             self.open_iceberg[account_id] = self.open_iceberg.get(account_id, 0) + 1

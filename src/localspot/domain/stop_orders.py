@@ -13,15 +13,11 @@ trigger it locks what sweeping the book costs, up to the free quote balance.
 
 from __future__ import annotations
 
-from typing import Final
-
 from localspot.domain import pegs, stops
 from localspot.domain.enums import ExpiryReason, OrderStatus
 from localspot.domain.events import Event, OrderTriggered
 from localspot.domain.matching import Matching
-from localspot.domain.orders import Order
-
-_OPEN: Final = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
+from localspot.domain.orders import Order, is_open
 
 
 class StopOrders(Matching):
@@ -37,7 +33,7 @@ class StopOrders(Matching):
     def _run_triggered(self, now_ms: int, events: list[Event]) -> None:
         while self.triggered:
             order = self.triggered.pop(0)
-            if order.status not in _OPEN:
+            if not is_open(order.status):
                 continue
             order.is_working = True
             order.working_time_ms = now_ms
