@@ -22,23 +22,21 @@ from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
+from localspot.domain.numbers import from_raw, to_raw
 from localspot.domain.pickling import ByFields, Reduced, by_fields, reduce_with, restore
 
 ZERO: Final = Decimal(0)
 BALANCE_DECIMALS: Final = 8
-_BALANCE_UNIT: Final = Decimal(1).scaleb(-BALANCE_DECIMALS)
 
 
 def balance_decimal(raw: int) -> Decimal:
     """Return a raw balance amount as a Decimal with 8 places ("0.10000000")."""
-    return Decimal(raw) * _BALANCE_UNIT
+    return from_raw(raw, BALANCE_DECIMALS)
 
 
 def balance_raw(amount: Decimal) -> int | None:
     """Return `amount` as a raw balance integer, or None if it has more than 8 places."""
-    scaled = amount.scaleb(BALANCE_DECIMALS)
-    raw = int(scaled)
-    return raw if raw == scaled else None
+    return to_raw(amount, BALANCE_DECIMALS)
 
 
 @mypyc_attr(acyclic=True)
@@ -198,7 +196,7 @@ class Ledger:
 
     def touch(self, account: Account, asset: str) -> Balance:
         """Return the account's balance of `asset` (created if needed), marked as changed."""
-        balance = account.balances.get(asset)
+        balance = account.balances.get(asset)  # Account.balance, written out: the hot path
         if balance is None:
             balance = account.balances[asset] = Balance()
         if balance.epoch != self.epoch:

@@ -199,8 +199,7 @@ class FilterRules:
         self.notional_max_raw = to_raw(nt.max_notional, nd) or 0 if nt else 0
         pp, ps = spec.percent_price, spec.percent_price_by_side
         windows = {f.avg_price_mins for f in (pp, ps, mn, nt) if f is not None}
-        tick = spec.raw.tick or 1
-        self.averages = {mins: AveragePrice(mins, tick) for mins in windows or {5}}
+        self.averages = {mins: AveragePrice(mins, spec.raw.price_step) for mins in windows or {5}}
         self._all_averages = tuple(self.averages.values())
         self._pp_average = self.averages[pp.avg_price_mins] if pp is not None else None
         self._pp_band = (
@@ -262,7 +261,7 @@ class FilterRules:
         # The same bounds in whole ticks for a limit order's notional (price = ticks * tick):
         # ticks * qty < ceil(low / tick) and ticks * qty > floor(high / tick), products that stay
         # within machine words where price * qty does not.
-        self._tick = raw.tick or 1
+        self._tick = raw.price_step
         self._notional_ticks = tuple(
             [(ceil_div(row[2], self._tick), row[3] // self._tick) for row in self._notionals]
         )

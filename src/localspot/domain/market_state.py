@@ -100,7 +100,7 @@ class MarketState:
         # A price on the tick grid is ticks * tick, and its quote ticks * qty * tick_mul //
         # tick_div: the same value from products that stay within machine words (price_raw *
         # qty_raw outgrows them, which compiled code handles on a slow path).
-        self.tick_raw: int = spec.raw.tick or 1
+        self.tick_raw = spec.raw.price_step
         shared = gcd(self.tick_raw * self.quote_mul, self.quote_div)
         self.tick_mul = self.tick_raw * self.quote_mul // shared
         self.tick_div = self.quote_div // shared

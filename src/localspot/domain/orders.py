@@ -68,9 +68,9 @@ def generated_seq(client_order_id: str) -> int | None:
         value = int(client_order_id, 16)
     except ValueError:
         return None
-    if value < 0 or format(value, "022x") != client_order_id:  # upper case, signs, "_"
-        return None
-    return (value * _CLIENT_ID_INVERSE) & _CLIENT_ID_MASK
+    seq = (value * _CLIENT_ID_INVERSE) & _CLIENT_ID_MASK
+    # Only the generator's own text: no upper case, sign or "_" that int() also reads.
+    return seq if generated_client_id(seq) == client_order_id else None
 
 
 @mypyc_attr(acyclic=True)

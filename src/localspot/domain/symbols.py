@@ -139,6 +139,11 @@ class RawLimits:
     def __reduce__(self) -> ByFields:
         return by_fields(self)
 
+    @property
+    def price_step(self) -> int:
+        """The tick, or 1 without one: every raw price is a whole number of these."""
+        return self.tick or 1
+
 
 @dataclass(frozen=True, slots=True)
 class SymbolSpec:
