@@ -47,6 +47,7 @@ from localspot.domain.commands import CancelOrder, CreateAccount, PlaceOrder  # 
 from localspot.domain.engine import Engine  # noqa: E402
 from localspot.domain.enums import OrderType, Side, TimeInForce  # noqa: E402
 from localspot.domain.events import CommandRejected, OrderAccepted  # noqa: E402
+from localspot.domain.numbers import Scaled  # noqa: E402
 from localspot.domain.symbols import SymbolSpec, load_symbols  # noqa: E402
 
 FIXTURES = [
@@ -55,7 +56,6 @@ FIXTURES = [
     ROOT / "src" / "localspot" / "data" / "symbols.json",  # the packaged defaults
 ]
 ACCOUNTS = 50
-TICK = Decimal("0.01")
 NOW = 1_700_000_000_000
 
 
@@ -90,17 +90,17 @@ def workload(count: int, seed: int) -> tuple[list[Any], list[tuple[str, Any]]]:
             naive_step = ("cancel", order_id)
         else:
             is_buy = rng.random() < 0.5
-            price: Decimal | None
+            price: Scaled | None
             tif: TimeInForce | None = TimeInForce.GTC
             if roll < 0.9:
                 offset = rng.randint(1, 50)
-                price = Decimal((mid - offset) if is_buy else (mid + offset)) * TICK
-                qty = Decimal(rng.randint(100, 1_000)) / 100_000
+                price = Scaled((mid - offset) if is_buy else (mid + offset), -2)  # in ticks
+                qty = Scaled(rng.randint(100, 1_000), -5)
             else:
                 mid += rng.choice((-1, 1))  # the market drifts when someone takes liquidity
-                qty = Decimal(rng.randint(800, 3_200)) / 100_000
+                qty = Scaled(rng.randint(800, 3_200), -5)
                 if rng.random() < 0.5:
-                    price = Decimal((mid + 100) if is_buy else (mid - 100)) * TICK
+                    price = Scaled((mid + 100) if is_buy else (mid - 100), -2)
                     tif = TimeInForce.IOC
                 else:
                     price, tif = None, None
@@ -113,7 +113,8 @@ def workload(count: int, seed: int) -> tuple[list[Any], list[tuple[str, Any]]]:
                 qty,
                 price=price,
             )
-            naive_step = ("place", [None, is_buy, price, qty, tif.value if tif else "IOC"])
+            limit = None if price is None else price.decimal
+            naive_step = ("place", [None, is_buy, limit, qty.decimal, tif.value if tif else "IOC"])
         events = shadow.apply(command, NOW + step)
         if naive_step[0] == "place" and isinstance(events[0], OrderAccepted):
             naive_step[1][0] = events[0].order.order_id

@@ -35,6 +35,7 @@ from localspot.config import Config  # noqa: E402
 from localspot.domain.commands import CreateAccount, PlaceOrder  # noqa: E402
 from localspot.domain.enums import OrderType, Side, TimeInForce  # noqa: E402
 from localspot.domain.events import AccountCreated  # noqa: E402
+from localspot.domain.numbers import Scaled  # noqa: E402
 from localspot.transport.ws_streams import STREAM_SERVER  # noqa: E402
 
 STREAMS = "btcusdt@trade/btcusdt@depth@100ms"
@@ -46,9 +47,9 @@ async def trade_pairs(services, maker: int, taker: int, pairs: int) -> tuple[flo
     not change)."""
     sell = PlaceOrder(
         maker, "BTCUSDT", Side.SELL, OrderType.LIMIT, TimeInForce.GTC, Decimal("0.001"),
-        price=Decimal("30000"),
+        price=Scaled.parse("30000"),
     )  # fmt: skip
-    buy = PlaceOrder(taker, "BTCUSDT", Side.BUY, OrderType.MARKET, quantity=Decimal("0.001"))
+    buy = PlaceOrder(taker, "BTCUSDT", Side.BUY, OrderType.MARKET, quantity=Scaled.parse("0.001"))
     started, cpu = time.perf_counter(), time.process_time()
     for _ in range(pairs):
         await services.execute(sell)

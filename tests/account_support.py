@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from localspot.clock import FakeClock
 from localspot.domain.commands import AmendOrder, PlaceOrder
 from localspot.domain.enums import OrderType, Side, StpMode, TimeInForce
 from localspot.domain.events import CommandRejected, OrderAccepted
+from localspot.domain.numbers import Scaled
 from localspot.domain.orders import Order
 from support import Server, WsClient, sign_rest_hmac, sign_ws_hmac
 
@@ -102,8 +102,8 @@ class Trader:
             side=side,
             order_type=order_type,
             time_in_force=TimeInForce.GTC if order_type is OrderType.LIMIT else None,
-            quantity=Decimal(quantity),
-            price=Decimal(price),
+            quantity=Scaled.parse(quantity),
+            price=Scaled.parse(price),
             stp_mode=stp_mode,
             client_order_id=client_order_id,
             **extra,
@@ -118,7 +118,7 @@ class Trader:
             AmendOrder(
                 account_id=self.account_id,
                 symbol=order.symbol,
-                new_qty=Decimal(new_qty),
+                new_qty=Scaled.parse(new_qty),
                 order_id=order.order_id,
                 new_client_order_id=new_client_order_id,
             )

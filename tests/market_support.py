@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from localspot.clock import FakeClock
 from localspot.domain.commands import CancelOrder, PlaceOrder
 from localspot.domain.enums import OrderType, Side, TimeInForce
 from localspot.domain.events import Event, OrderAccepted
+from localspot.domain.numbers import Scaled
 from support import Server
 
 START_MS = 1_700_000_040_000  # 2023-11-14 22:14:00 UTC, the start of a minute
@@ -43,8 +43,8 @@ class Market:
             side,
             order_type,
             time_in_force=TimeInForce.GTC if price is not None else None,
-            quantity=Decimal(qty),
-            price=Decimal(price) if price is not None else None,
+            quantity=Scaled.parse(qty),
+            price=Scaled.parse(price) if price is not None else None,
         )
         return await self.server.services.execute(command)
 

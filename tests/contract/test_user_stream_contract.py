@@ -9,13 +9,13 @@ faqs/market_orders_faq.md (NEW, TRADE, TRADE, EXPIRED, outboundAccountPosition).
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from doc_examples import WS_API, assert_same_shape, code_blocks, parse_js_json, request_example
 
 from localspot.domain.commands import PlaceOrder
 from localspot.domain.enums import OrderType, Side, TimeInForce
+from localspot.domain.numbers import Scaled
 from support import ed25519_pair, sign_ws_ed25519, sign_ws_hmac
 
 USER_DATA = "user-data-stream.md"
@@ -119,7 +119,7 @@ async def test_new_order_report_matches_the_order_update_example(server):
     await ws.call("userDataStream.subscribe")
     await server.services.execute(
         PlaceOrder(account["accountId"], "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC,
-                   quantity=Decimal("0.001"), price=Decimal("30000"))
+                   quantity=Scaled.parse("0.001"), price=Scaled.parse("30000"))
     )  # fmt: skip
     report = await _event(ws)
     assert_same_shape(report, _payload("Order Update"), absent=NOT_STP)
@@ -137,12 +137,12 @@ async def test_market_order_reports_match_the_market_orders_faq_capture(server):
     for price in ("30000", "30001"):
         await services.execute(
             PlaceOrder(maker["accountId"], "BTCUSDT", Side.SELL, OrderType.LIMIT,
-                       TimeInForce.GTC, quantity=Decimal("0.001"), price=Decimal(price))
+                       TimeInForce.GTC, quantity=Scaled.parse("0.001"), price=Scaled.parse(price))
         )  # fmt: skip
     await ws.call("userDataStream.subscribe")
     await services.execute(
         PlaceOrder(taker["accountId"], "BTCUSDT", Side.BUY, OrderType.MARKET,
-                   quantity=Decimal("0.003"))
+                   quantity=Scaled.parse("0.003"))
     )  # fmt: skip
     (block,) = code_blocks(MARKET_ORDERS_FAQ, "MARKET orders")[-1:]
     samples = parse_js_json(f"[{block.text}]")

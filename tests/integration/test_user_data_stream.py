@@ -17,6 +17,7 @@ import aiohttp
 from localspot import errors, jsonio, userdata
 from localspot.domain.commands import ChangeBalance, PlaceOrder
 from localspot.domain.enums import OrderType, Side, TimeInForce
+from localspot.domain.numbers import Scaled
 from localspot.methods.context import DEFERRED_EVENTS
 from support import WsClient, ed25519_pair, eventually, sign_ws_ed25519, sign_ws_hmac
 
@@ -288,7 +289,7 @@ async def test_engine_door_orders_reach_the_subscribed_maker_and_taker(server):
     services = server.services
     await services.execute(
         PlaceOrder(maker["accountId"], "BTCUSDT", Side.SELL, OrderType.LIMIT,
-                   TimeInForce.GTC, quantity=Decimal("0.5"), price=Decimal("30000"))
+                   TimeInForce.GTC, quantity=Scaled.parse("0.5"), price=Scaled.parse("30000"))
     )  # fmt: skip
     new = await _event(ws)
     assert (new["subscriptionId"], new["event"]["x"], new["event"]["w"]) == (0, "NEW", True)
@@ -296,7 +297,7 @@ async def test_engine_door_orders_reach_the_subscribed_maker_and_taker(server):
     assert locked["event"]["B"] == [{"a": "BTC", "f": "9.50000000", "l": "0.50000000"}]
     await services.execute(
         PlaceOrder(taker["accountId"], "BTCUSDT", Side.BUY, OrderType.MARKET,
-                   quantity=Decimal("0.2"))
+                   quantity=Scaled.parse("0.2"))
     )  # fmt: skip
     frames = [await _event(ws) for _ in range(5)]
     assert [(f["subscriptionId"], f["event"]["e"], f["event"].get("x")) for f in frames] == [
@@ -325,7 +326,7 @@ async def test_order_place_response_comes_before_its_events(server):
     await _subscribe(ws, taker)
     await server.services.execute(
         PlaceOrder(maker["accountId"], "BTCUSDT", Side.SELL, OrderType.LIMIT,
-                   TimeInForce.GTC, quantity=Decimal("0.01"), price=Decimal("30000"))
+                   TimeInForce.GTC, quantity=Scaled.parse("0.01"), price=Scaled.parse("30000"))
     )  # fmt: skip
     response = await ws.call(
         "order.place",
@@ -359,14 +360,14 @@ async def test_events_keep_the_engine_order_across_requests(server):
     try:
         await services.execute(
             PlaceOrder(account["accountId"], "BTCUSDT", Side.BUY, OrderType.LIMIT,
-                       TimeInForce.GTC, quantity=Decimal("0.01"), price=Decimal("1000"),
+                       TimeInForce.GTC, quantity=Scaled.parse("0.01"), price=Scaled.parse("1000"),
                        client_order_id="first")
         )  # fmt: skip
     finally:
         DEFERRED_EVENTS.reset(token)
     await services.execute(
         PlaceOrder(account["accountId"], "BTCUSDT", Side.BUY, OrderType.LIMIT,
-                   TimeInForce.GTC, quantity=Decimal("0.01"), price=Decimal("1000"),
+                   TimeInForce.GTC, quantity=Scaled.parse("0.01"), price=Scaled.parse("1000"),
                    client_order_id="second")
     )  # fmt: skip
     await _no_frame(ws)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from decimal import Decimal
 from typing import Any
 
 import ccxt.pro as ccxt_pro
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 
 from localspot.domain.commands import PlaceOrder
 from localspot.domain.enums import OrderType, Side, TimeInForce
+from localspot.domain.numbers import Scaled
 from support import ed25519_pair, eventually
 
 with warnings.catch_warnings():
@@ -59,10 +59,10 @@ def _sdk(server, **credentials: Any) -> Spot:
 async def _cross(server, maker_id: int, taker_id: int) -> None:
     await server.services.execute(
         PlaceOrder(maker_id, "BTCUSDT", Side.SELL, OrderType.LIMIT, TimeInForce.GTC,
-                   quantity=Decimal("0.01"), price=Decimal("30000"))
+                   quantity=Scaled.parse("0.01"), price=Scaled.parse("30000"))
     )  # fmt: skip
     await server.services.execute(
-        PlaceOrder(taker_id, "BTCUSDT", Side.BUY, OrderType.MARKET, quantity=Decimal("0.01"))
+        PlaceOrder(taker_id, "BTCUSDT", Side.BUY, OrderType.MARKET, quantity=Scaled.parse("0.01"))
     )
 
 
@@ -150,7 +150,7 @@ async def _python_binance(server, account: dict[str, Any]) -> AsyncClient:
 async def _resting_sell(server, maker_id: int) -> None:
     await server.services.execute(
         PlaceOrder(maker_id, "BTCUSDT", Side.SELL, OrderType.LIMIT, TimeInForce.GTC,
-                   quantity=Decimal("0.01"), price=Decimal("30000"))
+                   quantity=Scaled.parse("0.01"), price=Scaled.parse("30000"))
     )  # fmt: skip
 
 
@@ -272,7 +272,7 @@ async def test_ccxt_pro_watch_orders_and_balance(server):
         orders, balance = await _watching(exchange, server, tasks)
         await server.services.execute(
             PlaceOrder(taker["accountId"], "BTCUSDT", Side.BUY, OrderType.MARKET,
-                       quantity=Decimal("0.01"))
+                       quantity=Scaled.parse("0.01"))
         )  # fmt: skip
         filled = _orders(await asyncio.wait_for(orders, timeout=5))
         settled = await asyncio.wait_for(balance, timeout=5)

@@ -32,7 +32,7 @@ from localspot.domain.commands import (
 from localspot.domain.engine import Engine
 from localspot.domain.enums import OrderType, PegPriceType, Side, StpMode, TimeInForce
 from localspot.domain.events import CommandRejected, OrderAccepted, OrderAmended, TradeExecuted
-from localspot.domain.numbers import from_raw
+from localspot.domain.numbers import Scaled, from_raw
 from localspot.domain.symbols import LotSize, PriceFilter, SymbolSpec
 
 SYMBOL = "BTCUSDT"
@@ -142,14 +142,14 @@ class Run:
 
     def command_for(self, action: Any) -> Any:
         if isinstance(action, Place):
-            price = None if action.price_ticks is None else Decimal(action.price_ticks) / 100
+            price = None if action.price_ticks is None else Scaled(action.price_ticks, -2)
             return PlaceOrder(
                 action.account,
                 SYMBOL,
                 Side.BUY if action.is_buy else Side.SELL,
                 OrderType.LIMIT if price is not None else OrderType.MARKET,
                 action.tif if price is not None else None,
-                quantity=Decimal(action.lots) / 1000,
+                quantity=Scaled(action.lots, -3),
                 price=price,
                 stp_mode=action.stp,
             )
@@ -160,7 +160,7 @@ class Run:
                 Side.BUY if action.is_buy else Side.SELL,
                 OrderType.LIMIT,
                 action.tif,
-                quantity=Decimal(action.lots) / 1000,
+                quantity=Scaled(action.lots, -3),
                 stp_mode=action.stp,
                 peg_price_type=action.peg,
                 peg_offset_value=action.offset,
@@ -173,7 +173,7 @@ class Run:
         assert order is not None
         if isinstance(action, Cancel):
             return CancelOrder(order.account_id, SYMBOL, order_id=order_id)
-        new_qty = order.orig_qty - Decimal(action.lots_less) / 1000
+        new_qty = Scaled.of(order.orig_qty - Decimal(action.lots_less) / 1000)
         return AmendOrder(order.account_id, SYMBOL, new_qty, order_id=order_id)
 
 
@@ -287,14 +287,14 @@ def step(run: Run, action: Any, compare_naive: bool) -> None:
         naive_fills: list[Any] = []
         if isinstance(action, PegPlace) and accepted:
             naive_fills = run.naive.place(
-                accepted[0], action.is_buy, expected_peg, command.quantity, action.tif.value
+                accepted[0], action.is_buy, expected_peg, command.quantity.decimal, action.tif.value
             )
         elif isinstance(action, Place) and accepted:
             naive_fills = run.naive.place(
                 accepted[0],
                 action.is_buy,
-                command.price,
-                command.quantity,
+                None if command.price is None else command.price.decimal,
+                command.quantity.decimal,
                 action.tif.value if command.price is not None else "IOC",
             )
         elif isinstance(command, CancelOrder):

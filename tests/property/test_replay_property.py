@@ -21,6 +21,7 @@ from localspot.auth.signatures import KeyType
 from localspot.config import Config
 from localspot.domain import commands as c
 from localspot.domain.enums import OrderType, Side, StpMode, TimeInForce
+from localspot.domain.numbers import Scaled
 from localspot.storage import engine_factory
 from localspot.storage.memory import MemoryStorage
 from localspot.storage.persistence import apply_entry, recover, verify
@@ -34,7 +35,8 @@ NEW_ENGINE = engine_factory(SYMBOLS)
 FINGERPRINT = fingerprint(SYMBOLS)
 ACCOUNTS = st.integers(1, 3)
 QTY = st.integers(1, 30).map(lambda n: Decimal(n) / 1000)
-PRICE = st.integers(-6, 6).map(lambda k: Decimal(30000 + 5 * k))
+PRICE = st.integers(-6, 6).map(lambda k: Scaled(30000 + 5 * k))
+AMOUNT = QTY.map(Scaled.of)  # an order's amounts travel as Scaled
 
 place = st.builds(
     c.PlaceOrder,
@@ -43,9 +45,9 @@ place = st.builds(
     side=st.sampled_from(Side),
     order_type=st.sampled_from([OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER]),
     time_in_force=st.sampled_from([TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK]),
-    quantity=QTY,
+    quantity=AMOUNT,
     price=PRICE,
-    iceberg_qty=st.none() | st.just(Decimal("0.002")),
+    iceberg_qty=st.none() | st.just(Scaled(2, -3)),
     stp_mode=st.none() | st.sampled_from([StpMode.EXPIRE_TAKER, StpMode.DECREMENT]),
 ).map(_fix := lambda p: p if p.order_type is OrderType.LIMIT else _plain(p))
 
@@ -65,7 +67,7 @@ commands = st.one_of(
     place,
     st.builds(c.CancelOrder, ACCOUNTS, st.just("BTCUSDT"), order_id=st.integers(1, 30)),
     st.builds(c.CancelOpenOrders, ACCOUNTS, st.just("BTCUSDT")),
-    st.builds(c.AmendOrder, ACCOUNTS, st.just("BTCUSDT"), QTY, order_id=st.integers(1, 30)),
+    st.builds(c.AmendOrder, ACCOUNTS, st.just("BTCUSDT"), AMOUNT, order_id=st.integers(1, 30)),
     st.builds(c.ChangeBalance, ACCOUNTS, st.sampled_from(["BTC", "USDT"]), QTY, st.just("add")),
     st.builds(c.LockBalance, ACCOUNTS, st.just("BTC"), QTY | QTY.map(lambda q: -q)),
     st.builds(lambda i: ("key", i), st.integers(0, 5)),

@@ -9,7 +9,7 @@ import pickle
 from pathlib import Path
 
 import pytest
-from test_domain_support import D, Harness, first, placed
+from test_domain_support import D, Harness, S, first, placed
 
 from localspot.domain import commands as c
 from localspot.domain import is_compiled, stale_compiled_modules
@@ -69,7 +69,7 @@ def test_an_engine_survives_pickling_with_its_books_and_balances() -> None:
     opened = [o.order_id for o in copy.open_orders(seller)]
     assert opened == [o.order_id for o in h.engine.open_orders(seller)] == [1, 3]
     # The copy trades on by itself and continues every counter where the original stood.
-    events = copy.apply(PlaceOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, None, D(1)), 9)
+    events = copy.apply(PlaceOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, None, S(1)), 9)
     assert placed(events).order_id == 4
     assert first(events, TradeExecuted).trade.trade_id == 2
     assert h.engine.depth("BTCUSDT")[1] == [(D(100), D("0.6")), (D(101), D("0.5"))]
@@ -79,10 +79,10 @@ COMMANDS = [
     c.CreateAccount((("BTC", D("1.5")),), CommissionRates(taker=D("0.002")), ("SPOT",), 3),
     c.ChangeBalance(1, "BTC", D("2"), "add"),
     c.LockBalance(1, "BTC", D("-0.5")),
-    PlaceOrder(1, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1), price=D(100)),
+    PlaceOrder(1, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, S(1), price=S(100)),
     c.CancelOrder(1, "BTCUSDT", cancel_restrictions=CancelRestrictions.ONLY_NEW),
     c.CancelOpenOrders(1, "BTCUSDT"),
-    c.AmendOrder(1, "BTCUSDT", D("0.5"), order_id=2),
+    c.AmendOrder(1, "BTCUSDT", S("0.5"), order_id=2),
 ]
 
 

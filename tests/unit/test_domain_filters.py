@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_domain_support import D, Harness, fixture_specs, placed, simple_spec
+from test_domain_support import D, Harness, S, fixture_specs, placed, simple_spec
 
 from localspot.domain.commands import PlaceOrder
 from localspot.domain.enums import OrderType, Side, TimeInForce
@@ -53,9 +53,9 @@ def test_price_filter_bounds_and_tick(price: str, ok: bool) -> None:
 def test_price_filter_applies_to_stop_price() -> None:
     h = Harness()
     a = h.account()
-    events = h.place(a, "SELL", "1", "100", OrderType.STOP_LOSS_LIMIT, stop_price=D("1.000000001"))
+    events = h.place(a, "SELL", "1", "100", OrderType.STOP_LOSS_LIMIT, stop_price=S("1.000000001"))
     assert events == [CommandRejected(-1111, "Parameter 'stopPrice' has too much precision.")]
-    events = h.place(a, "SELL", "1", "100", OrderType.STOP_LOSS_LIMIT, stop_price=D("100.005"))
+    events = h.place(a, "SELL", "1", "100", OrderType.STOP_LOSS_LIMIT, stop_price=S("100.005"))
     assert events == failure("PRICE_FILTER")
 
 
@@ -73,7 +73,7 @@ def test_lot_size_bounds_and_step(qty: str, ok: bool) -> None:
 def test_lot_size_applies_to_iceberg_qty() -> None:
     h = Harness()
     a = h.account()
-    assert h.place(a, "BUY", "1", "1", iceberg_qty=D("0.0005")) == failure("LOT_SIZE")
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=S("0.0005")) == failure("LOT_SIZE")
 
 
 def test_market_lot_size_applies_to_market_orders_only() -> None:
@@ -86,8 +86,8 @@ def test_market_lot_size_applies_to_market_orders_only() -> None:
 def test_iceberg_parts_limit() -> None:
     h = Harness(simple_spec(iceberg_parts=10))
     a = h.account()
-    assert isinstance(h.place(a, "BUY", "1", "1", iceberg_qty=D("0.1"))[0], OrderAccepted)
-    assert h.place(a, "BUY", "1", "1", iceberg_qty=D("0.099")) == failure("ICEBERG_PARTS")
+    assert isinstance(h.place(a, "BUY", "1", "1", iceberg_qty=S("0.1"))[0], OrderAccepted)
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=S("0.099")) == failure("ICEBERG_PARTS")
 
 
 def test_notional_min_and_max_for_limit_orders(testnet: Harness) -> None:
@@ -166,16 +166,16 @@ def test_max_num_orders_counts_open_orders(testnet: Harness) -> None:
 def test_max_num_algo_orders() -> None:
     h = Harness(simple_spec(max_num_algo_orders=1))
     a = h.account()
-    h.place(a, "SELL", "1", "90", OrderType.STOP_LOSS_LIMIT, stop_price=D("95"))
-    events = h.place(a, "SELL", "1", "90", OrderType.STOP_LOSS_LIMIT, stop_price=D("95"))
+    h.place(a, "SELL", "1", "90", OrderType.STOP_LOSS_LIMIT, stop_price=S("95"))
+    events = h.place(a, "SELL", "1", "90", OrderType.STOP_LOSS_LIMIT, stop_price=S("95"))
     assert events == failure("MAX_NUM_ALGO_ORDERS")
 
 
 def test_max_num_iceberg_orders() -> None:
     h = Harness(simple_spec(max_num_iceberg_orders=1))
     a = h.account()
-    h.place(a, "BUY", "1", "1", iceberg_qty=D("0.1"))
-    assert h.place(a, "BUY", "1", "1", iceberg_qty=D("0.1")) == failure("MAX_NUM_ICEBERG_ORDERS")
+    h.place(a, "BUY", "1", "1", iceberg_qty=S("0.1"))
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=S("0.1")) == failure("MAX_NUM_ICEBERG_ORDERS")
 
 
 def test_max_position_counts_balance_and_open_buys() -> None:
@@ -223,7 +223,7 @@ def test_order_types_the_symbol_does_not_list_are_rejected(kwargs: Any, message:
     h = Harness(spec)
     events = h.apply(
         PlaceOrder(
-            h.account(), "BNBUSDT", Side.SELL, kwargs["order_type"], quantity=D(1), stop_price=D(1)
+            h.account(), "BNBUSDT", Side.SELL, kwargs["order_type"], quantity=S(1), stop_price=S(1)
         )
     )
     assert events == [CommandRejected(-2010, message)]
@@ -232,9 +232,9 @@ def test_order_types_the_symbol_does_not_list_are_rejected(kwargs: Any, message:
 def test_iceberg_needs_gtc_and_must_be_below_quantity() -> None:
     h = Harness()
     a = h.account()
-    events = h.place(a, "BUY", "1", "1", tif=TimeInForce.IOC, iceberg_qty=D("0.1"))
+    events = h.place(a, "BUY", "1", "1", tif=TimeInForce.IOC, iceberg_qty=S("0.1"))
     assert events == [CommandRejected(-2010, "Unsupported order combination")]
-    assert h.place(a, "BUY", "1", "1", iceberg_qty=D(1)) == [
+    assert h.place(a, "BUY", "1", "1", iceberg_qty=S(1)) == [
         CommandRejected(-2010, "IcebergQty exceeds QTY.")
     ]
 

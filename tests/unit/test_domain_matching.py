@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_domain_support import D, Harness, every, first, fixture_specs, placed, simple_spec
+from test_domain_support import D, Harness, S, every, first, fixture_specs, placed, simple_spec
 
 from localspot.domain.accounts import CommissionRates
 from localspot.domain.commands import PlaceOrder
@@ -172,7 +172,7 @@ def test_market_buy_by_quote_order_qty_spends_in_lot_steps() -> None:
     h.place(seller, "SELL", "1", "30")
     h.place(seller, "SELL", "5", "40")
     events = h.apply(
-        PlaceOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, quote_order_qty=D(100))
+        PlaceOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, quote_order_qty=S(100))
     )
     order = placed(events)
     # 1 @ 30 = 30, then 70 / 40 = 1.75 @ 40 = 70 -> 2.75 BTC for exactly 100 USDT.
@@ -189,7 +189,7 @@ def test_market_sell_by_quote_order_qty_sells_what_is_needed() -> None:
     buyer, seller = h.account(), h.account()
     h.place(buyer, "BUY", "10", "40")
     order = placed(
-        h.apply(PlaceOrder(seller, "BTCUSDT", Side.SELL, OrderType.MARKET, quote_order_qty=D(100)))
+        h.apply(PlaceOrder(seller, "BTCUSDT", Side.SELL, OrderType.MARKET, quote_order_qty=S(100)))
     )
     assert order.executed_qty == D("2.5")
     assert order.cumulative_quote_qty == D(100)
@@ -198,7 +198,7 @@ def test_market_sell_by_quote_order_qty_sells_what_is_needed() -> None:
 def test_quote_market_order_on_empty_book_is_rejected() -> None:
     h = Harness()
     buyer = h.account()
-    events = h.apply(PlaceOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, quote_order_qty=D(1)))
+    events = h.apply(PlaceOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, quote_order_qty=S(1)))
     assert events == [
         CommandRejected(-2010, "Order book liquidity is less than symbol minimum quantity.")
     ]

@@ -1,6 +1,6 @@
 """Cancel, cancel-all, amend keep priority and the queries the account methods need."""
 
-from test_domain_support import D, Harness, every, first, placed, simple_spec
+from test_domain_support import D, Harness, S, every, first, placed, simple_spec
 
 from localspot.domain import rejections as rj
 from localspot.domain.commands import AmendOrder, CancelOpenOrders, CancelOrder, PlaceOrder
@@ -111,7 +111,7 @@ def test_amend_keep_priority_keeps_queue_position() -> None:
     h.place(user_a, "BUY", "1", "87000")
     mine = placed(h.place(you, "BUY", "5.5", "87000", client_order_id="my_order"))
     h.place(user_b, "BUY", "4", "87000")
-    events = h.apply(AmendOrder(you, "BTCUSDT", D(5), order_id=mine.order_id))
+    events = h.apply(AmendOrder(you, "BTCUSDT", S(5), order_id=mine.order_id))
     amended = first(events, OrderAmended)
     assert (amended.amendment.orig_qty, amended.amendment.new_qty) == (D("5.5"), D(5))
     assert amended.amendment.orig_client_order_id == "my_order"
@@ -130,7 +130,7 @@ def test_amend_may_reuse_the_client_order_id() -> None:
     h = Harness()
     a = h.account()
     h.place(a, "BUY", "2", "1", client_order_id="keep")
-    h.apply(AmendOrder(a, "BTCUSDT", D(1), orig_client_order_id="keep", new_client_order_id="keep"))
+    h.apply(AmendOrder(a, "BTCUSDT", S(1), orig_client_order_id="keep", new_client_order_id="keep"))
     order = h.engine.order(a, "BTCUSDT", client_order_id="keep")
     assert order is not None
     assert order.orig_qty == D(1)
@@ -140,21 +140,21 @@ def test_amend_rejections() -> None:
     h = Harness(simple_spec(max_num_order_amends=1))
     a = h.account()
     order = placed(h.place(a, "BUY", "2", "1"))
-    amend = AmendOrder(a, "BTCUSDT", D(3), order_id=order.order_id)
+    amend = AmendOrder(a, "BTCUSDT", S(3), order_id=order.order_id)
     assert h.apply(amend) == [
         CommandRejected(-2038, "Order amend (quantity increase) is not supported.")
     ]
-    assert h.apply(AmendOrder(a, "BTCUSDT", D(2), order_id=1)) == [
+    assert h.apply(AmendOrder(a, "BTCUSDT", S(2), order_id=1)) == [
         CommandRejected(-2038, "The requested action would change no state; rejecting")
     ]
-    assert h.apply(AmendOrder(a, "BTCUSDT", D("1.0005"), order_id=1)) == [
+    assert h.apply(AmendOrder(a, "BTCUSDT", S("1.0005"), order_id=1)) == [
         CommandRejected(-1013, "Filter failure: LOT_SIZE")
     ]
-    assert h.apply(AmendOrder(a, "BTCUSDT", D(1), order_id=9)) == [
+    assert h.apply(AmendOrder(a, "BTCUSDT", S(1), order_id=9)) == [
         CommandRejected(-2038, "Unknown order sent.")
     ]
-    assert isinstance(h.apply(AmendOrder(a, "BTCUSDT", D("1.5"), order_id=1))[0], OrderAmended)
-    assert h.apply(AmendOrder(a, "BTCUSDT", D(1), order_id=1)) == [
+    assert isinstance(h.apply(AmendOrder(a, "BTCUSDT", S("1.5"), order_id=1))[0], OrderAmended)
+    assert h.apply(AmendOrder(a, "BTCUSDT", S(1), order_id=1)) == [
         CommandRejected(-1013, "Filter failure: MAX_NUM_ORDER_AMENDS")
     ]
 
@@ -163,7 +163,7 @@ def test_amend_not_allowed_on_symbol() -> None:
     h = Harness(simple_spec(amend_allowed=False))
     a = h.account()
     h.place(a, "BUY", "2", "1")
-    assert h.apply(AmendOrder(a, "BTCUSDT", D(1), order_id=1)) == [
+    assert h.apply(AmendOrder(a, "BTCUSDT", S(1), order_id=1)) == [
         CommandRejected(-2038, "Order amend is not supported for this symbol.")
     ]
 
@@ -171,10 +171,10 @@ def test_amend_not_allowed_on_symbol() -> None:
 def test_amend_iceberg_shrinks_visible_only_below_it() -> None:
     h = Harness()
     a = h.account()
-    order = placed(h.place(a, "BUY", "10", "1", iceberg_qty=D(2)))
-    h.apply(AmendOrder(a, "BTCUSDT", D(5), order_id=order.order_id))
+    order = placed(h.place(a, "BUY", "10", "1", iceberg_qty=S(2)))
+    h.apply(AmendOrder(a, "BTCUSDT", S(5), order_id=order.order_id))
     assert h.engine.depth("BTCUSDT")[0] == [(D(1), D(2))]
-    h.apply(AmendOrder(a, "BTCUSDT", D(1), order_id=order.order_id))
+    h.apply(AmendOrder(a, "BTCUSDT", S(1), order_id=order.order_id))
     assert h.engine.depth("BTCUSDT")[0] == [(D(1), D(1))]
 
 
@@ -210,7 +210,7 @@ def test_check_passes_a_valid_order_and_changes_nothing() -> None:
     h.place(a, "SELL", "1", "100")
     before = (h.engine.depth("BTCUSDT"), h.balance(a, "USDT"), h.balance(a, "BTC"))
     command = PlaceOrder(
-        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1), price=D(100)
+        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, S(1), price=S(100)
     )
     assert h.engine.check(command, h.now) is None
     assert (h.engine.depth("BTCUSDT"), h.balance(a, "USDT"), h.balance(a, "BTC")) == before
@@ -228,27 +228,27 @@ def test_check_reports_what_place_would_reject() -> None:
     h = Harness()
     a = h.account()
     off_tick = PlaceOrder(
-        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1), price=D("100.001")
+        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, S(1), price=S("100.001")
     )
-    no_price = PlaceOrder(a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D(1))
+    no_price = PlaceOrder(a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, S(1))
     for command in (off_tick, no_price):
         [expected] = h.engine.apply(command, h.now)
         assert isinstance(expected, CommandRejected)
         assert h.engine.check(command, h.now) == expected
     lot = PlaceOrder(
-        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D("0.000000001"), price=D(1)
+        a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, S("0.000000001"), price=S(1)
     )
     assert h.engine.check(lot, h.now) == CommandRejected(
         -1111, "Parameter 'quantity' has too much precision."
     )
     assert h.engine.check(
         PlaceOrder(
-            a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, D("10000"), price=D(1)
+            a, "BTCUSDT", Side.BUY, OrderType.LIMIT, TimeInForce.GTC, S("10000"), price=S(1)
         ),
         h.now,
     ) == CommandRejected(-1013, "Filter failure: LOT_SIZE")
     assert (
-        h.engine.check(PlaceOrder(a, "NOPE", Side.BUY, OrderType.MARKET, None, D(1)), h.now)
+        h.engine.check(PlaceOrder(a, "NOPE", Side.BUY, OrderType.MARKET, None, S(1)), h.now)
         == rj.BAD_SYMBOL
     )
 

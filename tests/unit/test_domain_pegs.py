@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from test_domain_support import D, Harness, every, first, placed, simple_spec
+from test_domain_support import D, Harness, S, every, first, placed, simple_spec
 
 from localspot.domain.enums import (
     ExpiryReason,
@@ -126,7 +126,7 @@ def test_limit_primary_peg_takes_gtc_only(tif: TimeInForce) -> None:
 def test_market_like_types_may_not_be_pegged(order_type: OrderType) -> None:
     h = Harness()
     _book(h)
-    stop = {} if order_type is OrderType.MARKET else {"stop_price": D(105)}
+    stop = {} if order_type is OrderType.MARKET else {"stop_price": S(105)}
     assert _peg(h, h.account(), "BUY", PRIMARY, order_type=order_type, **stop) == [WRONG_TYPE]
 
 
@@ -170,7 +170,7 @@ def test_pegged_stop_limit_takes_the_best_price_when_triggered() -> None:
     _book(h)
     me = h.account()
     order = placed(
-        _peg(h, me, "BUY", PRIMARY, order_type=OrderType.STOP_LOSS_LIMIT, stop_price=D(101))
+        _peg(h, me, "BUY", PRIMARY, order_type=OrderType.STOP_LOSS_LIMIT, stop_price=S(101))
     )
     assert (order.status, order.pegged_price, order.price) == (OrderStatus.NEW, None, D(0))
     assert h.balance(me, "USDT") == (D(1_000_000), D(0))
@@ -195,7 +195,7 @@ def test_pegged_stop_limit_relocks_from_the_sent_price() -> None:
             PRIMARY,
             price="120",
             order_type=OrderType.STOP_LOSS_LIMIT,
-            stop_price=D(101),
+            stop_price=S(101),
         )
     )
     assert h.balance(me, "USDT") == (D(1_000_000 - 120), D(120))
@@ -209,7 +209,7 @@ def test_pegged_stop_limit_without_liquidity_at_trigger_expires() -> None:
     _trade_at(h, "100")
     me = h.account()
     order = placed(
-        _peg(h, me, "SELL", MARKET, order_type=OrderType.STOP_LOSS_LIMIT, stop_price=D(95))
+        _peg(h, me, "SELL", MARKET, order_type=OrderType.STOP_LOSS_LIMIT, stop_price=S(95))
     )
     assert h.balance(me, "BTC") == (D(99), D(1))
     events = _trade_at(h, "95")

@@ -1,6 +1,6 @@
 """Stop orders, trailing stops (trailing-stop-faq.md) and icebergs."""
 
-from test_domain_support import D, Harness, every, first, placed
+from test_domain_support import D, Harness, S, every, first, placed
 
 from localspot.domain.commands import CancelOrder
 from localspot.domain.enums import OrderStatus, OrderType
@@ -22,7 +22,7 @@ def test_stop_loss_limit_sell_waits_then_triggers_on_last_price() -> None:
     h = Harness()
     _trade_at(h, "100")
     me = h.account()
-    order = placed(h.place(me, "SELL", "1", "94", OrderType.STOP_LOSS_LIMIT, stop_price=D(95)))
+    order = placed(h.place(me, "SELL", "1", "94", OrderType.STOP_LOSS_LIMIT, stop_price=S(95)))
     assert (order.status, order.is_working, order.working_time_ms) == (OrderStatus.NEW, False, -1)
     assert h.balance(me, "BTC") == (D(99), D(1))
     assert h.engine.depth("BTCUSDT") == ([], [])
@@ -43,10 +43,10 @@ def test_stop_that_would_trigger_immediately_is_rejected() -> None:
     h = Harness()
     _trade_at(h, "100")
     me = h.account()
-    assert h.place(me, "SELL", "1", None, OrderType.STOP_LOSS, stop_price=D(100)) == [
+    assert h.place(me, "SELL", "1", None, OrderType.STOP_LOSS, stop_price=S(100)) == [
         CommandRejected(-2010, "Order would trigger immediately.")
     ]
-    assert h.place(me, "BUY", "1", None, OrderType.TAKE_PROFIT, stop_price=D(101)) == [
+    assert h.place(me, "BUY", "1", None, OrderType.TAKE_PROFIT, stop_price=S(101)) == [
         CommandRejected(-2010, "Order would trigger immediately.")
     ]
 
@@ -55,7 +55,7 @@ def test_take_profit_market_buy_triggers_on_fall_and_buys() -> None:
     h = Harness()
     _trade_at(h, "100")
     me = h.account()
-    order = placed(h.place(me, "BUY", "1", None, OrderType.TAKE_PROFIT, stop_price=D(90)))
+    order = placed(h.place(me, "BUY", "1", None, OrderType.TAKE_PROFIT, stop_price=S(90)))
     seller = h.account()
     h.place(seller, "SELL", "2", "91")
     events = _trade_at(h, "90")
@@ -68,7 +68,7 @@ def test_take_profit_market_buy_triggers_on_fall_and_buys() -> None:
 def test_cancel_waiting_stop_releases_its_lock() -> None:
     h = Harness()
     me = h.account()
-    order = placed(h.place(me, "BUY", "1", "110", OrderType.STOP_LOSS_LIMIT, stop_price=D(105)))
+    order = placed(h.place(me, "BUY", "1", "110", OrderType.STOP_LOSS_LIMIT, stop_price=S(105)))
     assert h.balance(me, "USDT") == (D(999_890), D(110))
     events = h.apply(CancelOrder(me, "BTCUSDT", order_id=order.order_id))
     assert first(events, OrderCanceled).order is order
@@ -100,7 +100,7 @@ def test_trailing_stop_buy_with_stop_price_scenario_a() -> None:
             "0.01",
             "45000",
             OrderType.STOP_LOSS_LIMIT,
-            stop_price=D(44000),
+            stop_price=S(44000),
             trailing_delta=500,
         )
     )
@@ -113,7 +113,7 @@ def test_trailing_stop_buy_with_stop_price_scenario_a() -> None:
 def test_iceberg_shows_only_its_visible_part_and_refills_at_the_back() -> None:
     h = Harness()
     ice, plain, taker = h.account(), h.account(), h.account()
-    iceberg = placed(h.place(ice, "SELL", "5", "100", iceberg_qty=D(2)))
+    iceberg = placed(h.place(ice, "SELL", "5", "100", iceberg_qty=S(2)))
     h.place(plain, "SELL", "1", "100")
     assert h.engine.depth("BTCUSDT")[1] == [(D(100), D(3))]
     trades = every(h.place(taker, "BUY", "4", "100"), TradeExecuted)

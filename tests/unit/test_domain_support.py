@@ -13,6 +13,7 @@ from localspot.domain.commands import CreateAccount, PlaceOrder
 from localspot.domain.engine import Engine
 from localspot.domain.enums import OrderType, Side, StpMode, TimeInForce
 from localspot.domain.events import AccountCreated, Event, OrderAccepted
+from localspot.domain.numbers import Scaled
 from localspot.domain.orders import Order
 from localspot.domain.symbols import LotSize, PriceFilter, SymbolSpec, load_symbols
 
@@ -32,6 +33,11 @@ E = TypeVar("E")
 def D(text: str | int) -> Decimal:
     """Decimal shorthand."""
     return Decimal(str(text))
+
+
+def S(text: str | int) -> Scaled:
+    """Shorthand for an order's amount as its command carries it."""
+    return Scaled.parse(str(text))
 
 
 def fixture_specs() -> list[SymbolSpec]:
@@ -107,8 +113,8 @@ class Harness:
                 Side(side),
                 kind,
                 tif,
-                quantity=None if qty is None else D(qty),
-                price=None if price is None else D(price),
+                quantity=None if qty is None else S(qty),
+                price=None if price is None else S(price),
                 **kw,
             )
         )

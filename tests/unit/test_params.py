@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from localspot import errors, jsonio
+from localspot.domain.numbers import Scaled
 from localspot.errors import BinanceError
 from localspot.methods.params import Params
 
@@ -57,11 +58,14 @@ def test_mandatory_and_empty():
 )
 def test_decimal_keeps_its_text(raw, expected):
     assert str(Params({"price": raw}).decimal("price")) == expected
+    # An order's amounts are read as Scaled: the same number.
+    assert Params({"price": raw}).scaled("price") == Scaled.of(Decimal(expected))
 
 
+@pytest.mark.parametrize("getter", ["decimal", "scaled"])
 @pytest.mark.parametrize("raw", ["1e5", "-1", ".5", "abc", "1.2.3", "NaN"])
-def test_decimal_illegal(raw):
-    code, msg = _error(lambda: Params({"price": raw}).decimal("price"))
+def test_decimal_illegal(raw, getter):
+    code, msg = _error(lambda: getattr(Params({"price": raw}), getter)("price"))
     assert code == -1100
     assert msg == (
         "Illegal characters found in parameter 'price'; "
@@ -111,4 +115,5 @@ def test_json_numbers_keep_their_text_through_the_ws_decoder():
     params = Params(frame)
     assert str(params.decimal("price")) == "52000.00"
     assert str(params.decimal("quantity")) == "0.01000000"
+    assert params.scaled("quantity") == Scaled(1, -2)
     assert frame["id"] == 18446744073709551617

@@ -24,6 +24,7 @@ from localspot.domain.enums import (
     StpMode,
     TimeInForce,
 )
+from localspot.domain.numbers import Scaled
 from localspot.storage.codec import Codec, CodecError, _encode_value, _field_types, default_codec
 from localspot.storage.memory import MemoryStorage
 from localspot.storage.protocol import Clear, Record, Snapshot, Storage, StorageError
@@ -45,15 +46,15 @@ ENTRIES = [
         Side.BUY,
         OrderType.LIMIT,
         TimeInForce.GTC,
-        quantity=Decimal("0.10000000"),
-        price=Decimal("30000"),
+        quantity=Scaled.parse("0.10000000"),
+        price=Scaled.parse("30000"),
         client_order_id="x",
         stp_mode=StpMode.EXPIRE_BOTH,
         trailing_delta=None,
     ),
     c.CancelOrder(1, "BTCUSDT", order_id=3, cancel_restrictions=CancelRestrictions.ONLY_NEW),
     c.CancelOpenOrders(2, "ETHUSDT"),
-    c.AmendOrder(1, "BTCUSDT", Decimal("0.05"), order_id=1),
+    c.AmendOrder(1, "BTCUSDT", Scaled.parse("0.05"), order_id=1),
     KeyCreated(1, "k", KeyType.HMAC_SHA256, ("TRADE", "USER_DATA"), secret_key="s"),
     KeyRevoked("k"),
 ]
@@ -65,12 +66,12 @@ ROUND_TRIPS = [
         Side.SELL,
         OrderType.STOP_LOSS_LIMIT,
         TimeInForce.IOC,
-        quantity=Decimal("1.0"),
-        quote_order_qty=Decimal("2.50"),
-        price=Decimal("3"),
-        stop_price=Decimal("4.000"),
+        quantity=Scaled.parse("1.0"),
+        quote_order_qty=Scaled.parse("2.50"),
+        price=Scaled.parse("3"),
+        stop_price=Scaled.parse("4.000"),
         trailing_delta=50,
-        iceberg_qty=Decimal("0.5"),
+        iceberg_qty=Scaled.parse("0.5"),
         client_order_id="y",
         strategy_id=6,
         strategy_type=1_000_000,
@@ -79,7 +80,7 @@ ROUND_TRIPS = [
         peg_offset_value=2,
         peg_offset_type="PRICE_LEVEL",
     ),
-    c.AmendOrder(1, "BTCUSDT", Decimal("1E-8"), None, "a", "b"),
+    c.AmendOrder(1, "BTCUSDT", Scaled.parse("1E-8"), None, "a", "b"),
 ]
 
 
@@ -130,6 +131,26 @@ def _leaves(value: object) -> list[tuple[type, str]]:
     return [(type(value), str(value))]
 
 
+def test_codec_reads_order_amounts_written_as_decimals():
+    # Journals written when commands carried Decimals hold Decimal's text, exponents included.
+    payload = (
+        b'{"account_id":1,"symbol":"BTCUSDT","side":"BUY","order_type":"LIMIT",'
+        b'"time_in_force":"GTC","quantity":"1E-8","price":"30000.10","stop_price":"5E+3"}'
+    )
+    order = default_codec().decode("PlaceOrder", payload)
+    assert (order.quantity, order.price, order.stop_price) == (
+        Scaled(1, -8),
+        Scaled(300001, -1),
+        Scaled(5, 3),
+    )
+    amend = default_codec().decode("AmendOrder", b'{"account_id":1,"symbol":"X","new_qty":"0.50"}')
+    assert amend.new_qty == Scaled(5, -1)
+    with pytest.raises(CodecError, match="not a decimal number"):
+        default_codec().decode("AmendOrder", b'{"account_id":1,"symbol":"X","new_qty":"1.2.3"}')
+    with pytest.raises(CodecError, match="decimal must be a string"):
+        default_codec().decode("AmendOrder", b'{"account_id":1,"symbol":"X","new_qty":1}')
+
+
 @pytest.mark.parametrize("entry", ROUND_TRIPS, ids=lambda e: type(e).__name__)
 def test_codec_encodes_as_the_plain_json_of_its_fields(entry):
     # `encode` lets orjson walk the dataclass; the bytes are those of the field-by-field form.
@@ -159,7 +180,7 @@ def test_codec_reads_every_field_type_as_declared():
         assert list(declared) == [f.name for f in dataclasses.fields(cls)]
         if not hasattr(cls, "__mypyc_attrs__"):  # interpreted: its type hints are intact
             assert declared == typing.get_type_hints(cls)
-    assert _field_types(c.PlaceOrder)["price"] == Decimal | None
+    assert _field_types(c.PlaceOrder)["price"] == Scaled | None
     assert _field_types(c.PlaceOrder)["stp_mode"] == StpMode | None
     assert _field_types(c.CreateAccount)["balances"] == tuple[tuple[str, Decimal], ...]
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_domain_support import D, Harness, placed, simple_spec
+from test_domain_support import D, Harness, S, placed, simple_spec
 
 from contract.doc_examples import assert_same_shape, code_blocks
 from localspot.domain.commands import AmendOrder, CancelOrder, ChangeBalance, LockBalance
@@ -227,7 +227,7 @@ def test_amend_is_replaced_with_the_new_quantity(market: Recorder) -> None:
     me = market.h.account()
     order = placed(market.h.place(me, "BUY", "2", "100", client_order_id="before"))
     rendered = market.apply(
-        AmendOrder(me, "BTCUSDT", D("0.5"), order_id=order.order_id, new_client_order_id="after")
+        AmendOrder(me, "BTCUSDT", S("0.5"), order_id=order.order_id, new_client_order_id="after")
     )
     (replaced,) = reports(rendered)
     assert_report_shape(replaced)
@@ -247,7 +247,7 @@ def test_stop_limit_is_new_off_the_book_then_new_again_when_triggered(market: Re
     market.place(a, "SELL", "0.01", "100")
     market.place(b, "BUY", "0.01", "100")
     rendered = market.place(
-        me, "SELL", "1", "94", OrderType.STOP_LOSS_LIMIT, stop_price=D(95), tif=TimeInForce.GTC
+        me, "SELL", "1", "94", OrderType.STOP_LOSS_LIMIT, stop_price=S(95), tif=TimeInForce.GTC
     )
     (new,) = reports(rendered)
     assert_report_shape(new, working=False)
@@ -312,7 +312,7 @@ def test_pegged_order_reports_its_peg_fields(market: Recorder) -> None:
 
 def test_iceberg_quantity_shows_in_f(market: Recorder) -> None:
     me = market.h.account()
-    (new,) = reports(market.place(me, "SELL", "10", "100", iceberg_qty=D(1)))
+    (new,) = reports(market.place(me, "SELL", "10", "100", iceberg_qty=S(1)))
     assert new["F"] == "1.00000000"
 
 

@@ -47,11 +47,13 @@ class Balance:
     `epoch` is the ledger's epoch when the balance last moved (`Ledger.touch`), not a value.
     """
 
+    asset: str
     free_raw: int
     locked_raw: int
     epoch: int = field(compare=False, repr=False)
 
-    def __init__(self, free_raw: int = 0, locked_raw: int = 0, epoch: int = -1) -> None:
+    def __init__(self, asset: str, free_raw: int = 0, locked_raw: int = 0, epoch: int = -1) -> None:
+        self.asset = asset
         self.free_raw = free_raw
         self.locked_raw = locked_raw
         self.epoch = epoch
@@ -94,7 +96,8 @@ class Account:
     """A trading account: balances per asset, commission rates, permissions.
 
     `external_locks` is the part of each asset's `locked` held by external locks (asset ->
-    raw amount > 0).
+    raw amount > 0). `touched` lists the balances the ledger moved in its epoch `epoch`
+    (`Ledger.touch`); they are bookkeeping, not values.
     """
 
     account_id: int
@@ -107,12 +110,14 @@ class Account:
     update_time_ms: int = 0
     trade_group_id: int = -1
     external_locks: dict[str, int] = field(default_factory=dict)
+    touched: list[Balance] = field(default_factory=list, compare=False, repr=False)
+    epoch: int = field(default=-1, compare=False, repr=False)
 
     def balance(self, asset: str) -> Balance:
         """Return the balance of `asset`, creating an empty one if needed."""
         found = self.balances.get(asset)
         if found is None:
-            found = self.balances[asset] = Balance()
+            found = self.balances[asset] = Balance(asset)
         return found
 
 
@@ -158,14 +163,10 @@ class Accounts:
             trade_group_id=trade_group_id,
         )
         for asset, amount in balances.items():
-            account.balances[asset] = Balance(amount)
+            account.balances[asset] = Balance(asset, amount)
         self.by_id[account.account_id] = account
         self._next_id += 1
         return account
-
-
-Touched = tuple[int, str, Balance]
-"""(account id, asset, balance) of a balance moved while trading."""
 
 
 class Ledger:
@@ -175,9 +176,10 @@ class Ledger:
     a balance go below zero silently: `lock` refuses, the other moves are only ever asked for
     amounts previously locked. `collected` is the commission taken per asset, so that for every
     asset sum(free + locked over accounts) + collected stays constant while trading.
-    `touched` lists the balances moved since the last `drain`, each once (a balance carries the
-    epoch it was last listed in); the matching hot path moves balances itself after `touch`,
-    with the same arithmetic as the methods here.
+    `touched` lists the accounts whose balances moved since the last `drain`, each once, in the
+    order first moved; each such account lists its moved balances in `Account.touched`, each
+    once (accounts and balances carry the epoch they were last listed in). The matching hot path
+    moves balances itself after `touch`, with the same arithmetic as the methods here.
     """
 
     __slots__ = ("accounts", "collected", "epoch", "touched")
@@ -192,16 +194,22 @@ class Ledger:
         self.accounts = accounts
         self.collected: dict[str, int] = {}
         self.epoch = 0
-        self.touched: list[Touched] = []
+        self.touched: list[Account] = []
 
     def touch(self, account: Account, asset: str) -> Balance:
         """Return the account's balance of `asset` (created if needed), marked as changed."""
         balance = account.balances.get(asset)  # Account.balance, written out: the hot path
         if balance is None:
-            balance = account.balances[asset] = Balance()
-        if balance.epoch != self.epoch:
-            balance.epoch = self.epoch
-            self.touched.append((account.account_id, asset, balance))
+            balance = account.balances[asset] = Balance(asset)
+        epoch = self.epoch
+        if balance.epoch != epoch:
+            balance.epoch = epoch
+            if account.epoch != epoch:
+                account.epoch = epoch
+                account.touched = [balance]
+                self.touched.append(account)
+            else:
+                account.touched.append(balance)
         return balance
 
     def touch_both(self, account: Account, first: str, second: str) -> tuple[Balance, Balance]:
@@ -238,8 +246,11 @@ class Ledger:
         if commission:
             self.collected[asset] = self.collected.get(asset, 0) + commission
 
-    def drain(self) -> list[Touched]:
-        """Return and forget the balances moved since the last drain, in the order first moved."""
+    def drain(self) -> list[Account]:
+        """Return and forget the accounts moved since the last drain, in the order first moved.
+
+        Each account's `touched` lists its balances that moved, in the order first moved.
+        """
         touched, self.touched = self.touched, []
         self.epoch += 1
         return touched

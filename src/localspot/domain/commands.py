@@ -3,8 +3,10 @@
 Commands are imperative (`PlaceOrder`); the engine answers each with events (past tense,
 events.py). Only commands change state, so a journal of commands replayed through
 `Engine.apply` with the same `now_ms` values rebuilds the same state, ids included.
-Values arrive parsed (Decimal, enums); checks that need the symbol's rules or the book happen
-in the engine, which answers with `CommandRejected` naming a catalog entry.
+Values arrive parsed: enums; an order's amounts as `Scaled` (numbers.py: integer arithmetic
+makes them the book's raw integers); balance amounts as Decimal. Checks that need the symbol's
+rules or the book happen in the engine, which answers with `CommandRejected` naming a catalog
+entry.
 
 Compiled with the engine (setup.py), the classes keep their behaviour (frozen, equality, hash,
 `dataclasses.replace`) but not their annotations, so the journal codec reads the field types
@@ -26,6 +28,7 @@ from localspot.domain.enums import (
     StpMode,
     TimeInForce,
 )
+from localspot.domain.numbers import Scaled
 from localspot.domain.pickling import ByFields, by_fields
 
 
@@ -83,12 +86,12 @@ class PlaceOrder:
     side: Side
     order_type: OrderType
     time_in_force: TimeInForce | None = None
-    quantity: Decimal | None = None
-    quote_order_qty: Decimal | None = None
-    price: Decimal | None = None
-    stop_price: Decimal | None = None
+    quantity: Scaled | None = None
+    quote_order_qty: Scaled | None = None
+    price: Scaled | None = None
+    stop_price: Scaled | None = None
     trailing_delta: int | None = None
-    iceberg_qty: Decimal | None = None
+    iceberg_qty: Scaled | None = None
     client_order_id: str | None = None
     strategy_id: int | None = None
     strategy_type: int | None = None
@@ -133,7 +136,7 @@ class AmendOrder:
 
     account_id: int
     symbol: str
-    new_qty: Decimal
+    new_qty: Scaled
     order_id: int | None = None
     orig_client_order_id: str | None = None
     new_client_order_id: str | None = None

@@ -273,24 +273,26 @@ class Engine:
     def _report_balances(self, now_ms: int, events: list[Event]) -> None:
         # One BalancesUpdated per touched account, accounts ascending, assets sorted.
         touched = self.ledger.drain()
-        if not touched:
-            return
         if len(touched) > 1:
-            touched.sort()  # by (account, asset): never two alike, the balances are not compared
-        account_id = touched[0][0]
-        rows: list[tuple[str, int, int]] = []
-        for owner, asset, balance in touched:
-            if owner != account_id:
-                events.append(self._balances_updated(account_id, rows, now_ms))
-                account_id, rows = owner, []
-            rows.append((asset, balance.free_raw, balance.locked_raw))
-        events.append(self._balances_updated(account_id, rows, now_ms))
-
-    def _balances_updated(
-        self, account_id: int, rows: list[tuple[str, int, int]], now_ms: int
-    ) -> BalancesUpdated:
-        self.accounts.by_id[account_id].update_time_ms = now_ms
-        return BalancesUpdated(account_id, tuple(rows), now_ms)
+            touched.sort(key=_account_id)
+        for account in touched:
+            moved = account.touched
+            rows: tuple[tuple[str, int, int], ...]
+            if len(moved) == 1:  # placing or canceling locks or unlocks one asset
+                only = moved[0]
+                rows = ((only.asset, only.free_raw, only.locked_raw),)
+            elif len(moved) == 2:  # a trade's two assets, sorted by hand
+                first, second = moved[0], moved[1]
+                if first.asset > second.asset:
+                    first, second = second, first
+                rows = (
+                    (first.asset, first.free_raw, first.locked_raw),
+                    (second.asset, second.free_raw, second.locked_raw),
+                )
+            else:
+                rows = tuple(sorted([(b.asset, b.free_raw, b.locked_raw) for b in moved]))
+            account.update_time_ms = now_ms
+            events.append(BalancesUpdated(account.account_id, rows, now_ms))
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -398,3 +400,7 @@ class Engine:
     def commission_collected(self) -> dict[str, Decimal]:
         """Commission taken so far, per asset."""
         return {asset: balance_decimal(raw) for asset, raw in self.ledger.collected.items()}
+
+
+def _account_id(account: Account) -> int:
+    return account.account_id

@@ -35,7 +35,6 @@ from localspot.domain.enums import (
     SymbolStatus,
 )
 from localspot.domain.events import Event, OrderAmended, OrderCanceled
-from localspot.domain.numbers import to_raw
 from localspot.domain.orders import Amendment, Order, is_open
 from localspot.domain.placing import Placing
 
@@ -132,7 +131,7 @@ class Market(Placing):
         order = self.find(account.account_id, cmd.order_id, cmd.orig_client_order_id)
         if order is None or not order.status.is_open:
             return [rj.AMEND_UNKNOWN_ORDER]
-        new_raw = to_raw(cmd.new_qty, self.qd)
+        new_raw = cmd.new_qty.raw(self.qd)
         if new_raw is None:
             return [rj.too_much_precision("newQty")]
         if new_raw > order.qty_raw:

@@ -107,8 +107,6 @@ class MarketState:
         self.qd, self.pd, self.ad = spec.qty_decimals, spec.price_decimals, qd
         # Decimal(raw) * unit == from_raw(raw, decimals), with the same exponent.
         self.qty_unit, self.price_unit, self.quote_unit = unit(self.qd), unit(self.pd), unit(qd)
-        # value * scale == value.scaleb(decimals) (numbers.to_raw)
-        self.qty_scale, self.price_scale = unit(-self.qd), unit(-self.pd)
         self.lot_step = spec.raw.step or 1
         self.base_asset, self.quote_asset = spec.base_asset, spec.quote_asset
         if self.qd > BALANCE_DECIMALS or qd > BALANCE_DECIMALS:

@@ -165,29 +165,28 @@ class Placing(StopOrders):
         order_type = cmd.order_type
         price_raw = qty_raw = quote_raw = stop_raw = iceberg_raw = 0
         has_limit_price = order_type in _PRICED
-        # numbers.to_raw, written out for the two values every order has.
         if has_limit_price and cmd.price is not None:
-            scaled = cmd.price * self.price_scale
-            price_raw = int(scaled)
-            if price_raw != scaled:
+            raw = cmd.price.raw(self.pd)
+            if raw is None:
                 return rj.too_much_precision("price")
+            price_raw = raw
         if cmd.quantity is not None:
-            scaled = cmd.quantity * self.qty_scale
-            qty_raw = int(scaled)
-            if qty_raw != scaled:
+            raw = cmd.quantity.raw(self.qd)
+            if raw is None:
                 return rj.too_much_precision("quantity")
+            qty_raw = raw
         elif cmd.quote_order_qty is not None:
-            raw = to_raw(cmd.quote_order_qty, self.ad)
+            raw = cmd.quote_order_qty.raw(self.ad)
             if raw is None:
                 return rj.too_much_precision("quoteOrderQty")
             quote_raw = raw
         if cmd.stop_price is not None:
-            raw = to_raw(cmd.stop_price, self.pd)
+            raw = cmd.stop_price.raw(self.pd)
             if raw is None:
                 return rj.too_much_precision("stopPrice")
             stop_raw = raw
         if cmd.iceberg_qty is not None:
-            raw = to_raw(cmd.iceberg_qty, self.qd)
+            raw = cmd.iceberg_qty.raw(self.qd)
             if raw is None:
                 return rj.too_much_precision("icebergQty")
             iceberg_raw = raw

@@ -117,12 +117,12 @@ def place_order(p: Params, account_id: int) -> PlaceOrder:
         side=side,
         order_type=order_type,
         time_in_force=time_in_force,
-        quantity=p.decimal("quantity"),
-        quote_order_qty=p.decimal("quoteOrderQty"),
-        price=p.decimal("price"),
-        stop_price=p.decimal("stopPrice"),
+        quantity=p.scaled("quantity"),
+        quote_order_qty=p.scaled("quoteOrderQty"),
+        price=p.scaled("price"),
+        stop_price=p.scaled("stopPrice"),
         trailing_delta=p.integer("trailingDelta"),
-        iceberg_qty=p.decimal("icebergQty"),
+        iceberg_qty=p.scaled("icebergQty"),
         client_order_id=_new_client_id(p, "newClientOrderId"),
         strategy_id=p.integer("strategyId"),
         strategy_type=_strategy_type(p),
@@ -168,7 +168,7 @@ def amend_order(p: Params, account_id: int) -> AmendOrder:
     """Parse order.amend.keepPriority."""
     symbol = p.symbol("symbol")
     order_id, orig_client_id = _order_ref(p, "orderId", "origClientOrderId")
-    new_qty = p.decimal("newQty", required=True)
+    new_qty = p.scaled("newQty", required=True)
     assert symbol is not None
     assert new_qty is not None
     return AmendOrder(

@@ -14,10 +14,11 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from localspot import errors, jsonio
+from localspot.domain.numbers import Scaled
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -125,15 +126,19 @@ class Params(Mapping[str, Any]):
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
         """Return a DECIMAL parameter, its text kept exactly."""
+        text = self._decimal_text(name, required)
+        return None if text is None else Decimal(text)
+
+    def scaled(self, name: str, *, required: bool = False) -> Scaled | None:
+        """Return a DECIMAL parameter as the exact `Scaled` an order's command carries."""
+        text = self._decimal_text(name, required)
+        return None if text is None else Scaled.parse(text)
+
+    def _decimal_text(self, name: str, required: bool) -> str | None:
         text = self._text(name, required, DECIMAL_RANGE)
-        if text is None:
-            return None
-        if not _DECIMAL_RE.fullmatch(text):
+        if text is not None and not _DECIMAL_RE.fullmatch(text):
             raise errors.ILLEGAL_CHARS_PARAM.error(name, DECIMAL_RANGE)
-        try:
-            return Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-            raise errors.ILLEGAL_CHARS_PARAM.error(name, DECIMAL_RANGE) from None
+        return text  # the pattern admits only valid numbers
 
     def boolean(self, name: str, *, required: bool = False) -> bool | None:
         """Return a BOOLEAN parameter (`true` / `false`, any case on REST)."""

@@ -3,7 +3,9 @@
 Derived from the dataclass fields and their declared types (`_field_types`), so a new command
 needs no code here beyond being listed in `domain.commands.Command` (or `storage.records`):
 - the kind is the class name; the payload is a JSON object of field name -> value;
-- Decimal is its exact string, an enum its value, a tuple a list, a nested dataclass an object;
+- Decimal and `Scaled` are their exact text (`Scaled.parse` reads Decimal's, so journals
+  written when orders' amounts were Decimals read the same), an enum its value, a tuple a
+  list, a nested dataclass an object;
   `encode` lets orjson walk the dataclass itself (it runs for every command, on the event
   loop), calling back only for decimals; the bytes equal orjson's of `_encode_value`'s object;
 - on decoding, a missing field takes the dataclass default (fields added later with a default
@@ -29,6 +31,7 @@ from typing import Any
 import orjson
 
 from localspot.domain import commands
+from localspot.domain.numbers import Scaled
 from localspot.storage import records
 
 CODEC_VERSION = 1
@@ -43,7 +46,7 @@ def _encode_value(value: Any) -> Any:
         return value
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | Scaled):
         return str(value)
     if isinstance(value, tuple | list | frozenset):
         return [_encode_value(v) for v in value]
@@ -55,7 +58,7 @@ def _encode_value(value: Any) -> Any:
 def _encode_default(value: Any) -> Any:
     # orjson calls this for what it does not serialize natively: decimals, frozensets, and
     # dataclasses it does not recognise (compiled by mypyc, say).
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | Scaled):
         return str(value)
     if isinstance(value, frozenset):
         return list(value)
@@ -85,6 +88,8 @@ def _decoder_for(hint: Any) -> Decoder:
         return lambda v: frozenset(item(x) for x in v)
     if hint is Decimal:
         return _decimal
+    if hint is Scaled:
+        return _scaled
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -102,6 +107,15 @@ def _decimal(value: Any) -> Decimal:
     if not isinstance(value, str):
         raise CodecError(f"decimal must be a string, got {value!r}")
     return Decimal(value)
+
+
+def _scaled(value: Any) -> Scaled:
+    if not isinstance(value, str):
+        raise CodecError(f"decimal must be a string, got {value!r}")
+    try:
+        return Scaled.parse(value)
+    except ValueError as exc:
+        raise CodecError(str(exc)) from None
 
 
 def _checked(kind: type) -> Decoder:
