@@ -280,6 +280,10 @@ def test_accepted_event_comes_first_and_balances_last() -> None:
     assert isinstance(events[0], OrderAccepted)
     assert [type(e) for e in events[-2:]] == [BalancesUpdated, BalancesUpdated]
     assert [e.account_id for e in every(events, BalancesUpdated)] == [seller, buyer]
+    for update in every(events, BalancesUpdated):
+        # Assets sorted, though the buyer's USDT moved first (its lock); amounts as after.
+        expected = [(a, *h.balance(update.account_id, a)) for a in ("BTC", "USDT")]
+        assert list(update.balances) == expected
 
 
 def test_client_order_ids_are_generated_deterministically_and_duplicates_refused() -> None:

@@ -14,7 +14,6 @@ from typing import Final
 ZERO: Final = Decimal(0)
 _UNITS: dict[int, Decimal] = {}
 _POWERS: Final = tuple([10**n for n in range(40)])
-_PLAIN: Final = frozenset("-0123456789.")
 # scaleb in this context never rounds: a Scaled as a Decimal is exact, whatever its size.
 _EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
@@ -107,19 +106,17 @@ class Scaled:
     def parse(cls, text: str) -> Scaled:
         """Read decimal text ("0.10000000", "5", "1E-8"); ValueError if it is not a number.
 
-        Digits come before any point (".5" is refused, as the API's DECIMAL pattern refuses it).
+        Plain digits with an optional fraction (what the API admits) are read directly; any
+        other text is read as `Decimal` reads it.
         """
-        if _PLAIN.issuperset(text):
-            whole, _, fraction = text.partition(".")
+        whole, _, fraction = text.partition(".")
+        if text.isascii() and whole.isdigit() and (not fraction or fraction.isdigit()):
             fraction = fraction.rstrip("0")
-            if whole.removeprefix("-").isdigit() and (not fraction or fraction.isdigit()):
-                return cls(int(whole + fraction), -len(fraction))
-            raise ValueError(f"not a decimal number: {text!r}")
+            return cls(int(whole + fraction), -len(fraction))
         try:
-            value = Decimal(text)
+            return cls.of(Decimal(text))
         except InvalidOperation:
             raise ValueError(f"not a decimal number: {text!r}") from None
-        return cls.of(value)
 
     @classmethod
     def of(cls, value: Decimal | int) -> Scaled:
