@@ -19,6 +19,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mypy_extensions import mypyc_attr
+
 from localspot.domain.enums import FilterType, OrderType
 from localspot.domain.numbers import ceil_div, to_raw
 from localspot.domain.orders import Order
@@ -149,6 +151,7 @@ class PriceBand:
         return self.unbounded or self.low <= price <= self.high
 
 
+@mypyc_attr(acyclic=True)  # ints only: made for every order, never tracked by the collector
 @dataclass(slots=True, init=False)
 class OpenCounts:
     """An account's open orders on the symbol, counted for the MAX_NUM_* filters.
@@ -220,7 +223,7 @@ class FilterRules:
         self.max_position_raw = (
             to_raw(spec.max_position, spec.qty_decimals) if spec.max_position is not None else None
         )
-        self.quote_scale = 10 ** (nd - spec.quote_decimals) if nd >= spec.quote_decimals else 1
+        self.quote_scale: int = 10 ** (nd - spec.quote_decimals) if nd >= spec.quote_decimals else 1
         raw = spec.raw
         self._price_bounds = (
             (raw.min_price, raw.max_price, raw.tick) if spec.price_filter is not None else None

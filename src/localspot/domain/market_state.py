@@ -95,15 +95,17 @@ class MarketState:
         self.triggered: list[Order] = []
         self.last_price_raw: int | None = None
         nd, qd = spec.notional_decimals, spec.quote_decimals
-        self.quote_mul = 10 ** (qd - nd) if qd > nd else 1
-        self.quote_div = 10 ** (nd - qd) if nd >= qd else 1
+        # Annotated: `10 ** n` is not known to be an int, and compiled code does arithmetic on
+        # an attribute of unknown type through the generic (slow) number protocol.
+        self.quote_mul: int = 10 ** (qd - nd) if qd > nd else 1
+        self.quote_div: int = 10 ** (nd - qd) if nd >= qd else 1
         # A price on the tick grid is ticks * tick, and its quote ticks * qty * tick_mul //
         # tick_div: the same value from products that stay within machine words (price_raw *
         # qty_raw outgrows them, which compiled code handles on a slow path).
         self.tick_raw = spec.raw.price_step
         shared = gcd(self.tick_raw * self.quote_mul, self.quote_div)
-        self.tick_mul = self.tick_raw * self.quote_mul // shared
-        self.tick_div = self.quote_div // shared
+        self.tick_mul: int = self.tick_raw * self.quote_mul // shared
+        self.tick_div: int = self.quote_div // shared
         self.qd, self.pd, self.ad = spec.qty_decimals, spec.price_decimals, qd
         # Decimal(raw) * unit == from_raw(raw, decimals), with the same exponent.
         self.qty_unit, self.price_unit, self.quote_unit = unit(self.qd), unit(self.pd), unit(qd)

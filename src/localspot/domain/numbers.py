@@ -13,7 +13,7 @@ from typing import Final
 
 ZERO: Final = Decimal(0)
 _UNITS: dict[int, Decimal] = {}
-_POWERS: Final = tuple([10**n for n in range(40)])
+_POWERS: Final[tuple[int, ...]] = tuple([10**n for n in range(40)])
 # scaleb in this context never rounds: a Scaled as a Decimal is exact, whatever its size.
 _EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
