@@ -81,7 +81,7 @@ class Scaled:
     An order's prices and quantities travel in commands as these (commands.py): the API reads
     the wire text straight into one (`parse`), and the engine makes the symbol's raw integer
     from it with integer arithmetic (`raw`). From a Decimal that took about 4,000 machine
-    instructions per order, most of an order's cost in the compiled engine (docs/trading.md).
+    instructions per order, a sixth of the compiled engine's work (docs/trading.md#speed).
 
     Kept normalized (no trailing zero in the coefficient; zero is 0E0), so equal numbers have
     equal fields. `str` is the plain decimal text without an exponent ("0.00000001"), which
