@@ -46,7 +46,7 @@ async def trade_pairs(services, maker: int, taker: int, pairs: int) -> tuple[flo
     this process's CPU time (what the box's other processes, the subscribers included, do
     not change)."""
     sell = PlaceOrder(
-        maker, "BTCUSDT", Side.SELL, OrderType.LIMIT, TimeInForce.GTC, Decimal("0.001"),
+        maker, "BTCUSDT", Side.SELL, OrderType.LIMIT, TimeInForce.GTC, Scaled.parse("0.001"),
         price=Scaled.parse("30000"),
     )  # fmt: skip
     buy = PlaceOrder(taker, "BTCUSDT", Side.BUY, OrderType.MARKET, quantity=Scaled.parse("0.001"))
