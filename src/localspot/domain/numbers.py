@@ -111,12 +111,17 @@ class Scaled:
         """
         whole, _, fraction = text.partition(".")
         if text.isascii() and whole.isdigit() and (not fraction or fraction.isdigit()):
-            fraction = fraction.rstrip("0")
-            return cls(int(whole + fraction), -len(fraction))
+            return cls.from_digits(whole, fraction)
         try:
             return cls.of(Decimal(text))
         except InvalidOperation:
             raise ValueError(f"not a decimal number: {text!r}") from None
+
+    @classmethod
+    def from_digits(cls, whole: str, fraction: str) -> Scaled:
+        """The number `whole.fraction`, from ASCII digits the caller has checked."""
+        fraction = fraction.rstrip("0")
+        return cls(int(whole + fraction), -len(fraction))
 
     @classmethod
     def of(cls, value: Decimal | int) -> Scaled:

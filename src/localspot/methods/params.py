@@ -36,7 +36,7 @@ _SYMBOL_RE = re.compile(r"[\w\-.]{1,50}")
 _LOWER_RE = re.compile(r"[a-z]")
 _INTEGER_RE = re.compile(r"[0-9]{1,20}")
 _SIGNED_INTEGER_RE = re.compile(r"-?[0-9]{1,20}")
-_DECIMAL_RE = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
+_DECIMAL_RE = re.compile(r"([0-9]{1,20})(?:\.([0-9]{1,20}))?")
 _LONG_MAX = 2**63 - 1
 
 
@@ -126,19 +126,23 @@ class Params(Mapping[str, Any]):
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
         """Return a DECIMAL parameter, its text kept exactly."""
-        text = self._decimal_text(name, required)
-        return None if text is None else Decimal(text)
+        found = self._decimal_digits(name, required)
+        return None if found is None else Decimal(found[0])
 
     def scaled(self, name: str, *, required: bool = False) -> Scaled | None:
         """Return a DECIMAL parameter as the exact `Scaled` an order's command carries."""
-        text = self._decimal_text(name, required)
-        return None if text is None else Scaled.parse(text)
+        found = self._decimal_digits(name, required)
+        return None if found is None else Scaled.from_digits(found[1], found[2] or "")
 
-    def _decimal_text(self, name: str, required: bool) -> str | None:
+    def _decimal_digits(self, name: str, required: bool) -> re.Match[str] | None:
+        # The pattern admits only valid numbers; its groups are the digits around the point.
         text = self._text(name, required, DECIMAL_RANGE)
-        if text is not None and not _DECIMAL_RE.fullmatch(text):
+        if text is None:
+            return None
+        found = _DECIMAL_RE.fullmatch(text)
+        if found is None:
             raise errors.ILLEGAL_CHARS_PARAM.error(name, DECIMAL_RANGE)
-        return text  # the pattern admits only valid numbers
+        return found
 
     def boolean(self, name: str, *, required: bool = False) -> bool | None:
         """Return a BOOLEAN parameter (`true` / `false`, any case on REST)."""
